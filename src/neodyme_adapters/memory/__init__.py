@@ -1,0 +1,21 @@
+"""In-memory adapters for every stateful port: real transactions, no server, no disk."""
+
+from neodyme_adapters.memory.notifier import RecordingNotifier
+from neodyme_adapters.memory.store import (
+    InMemoryEventRecorder,
+    InMemoryOutbox,
+    InMemoryRefreshTokenStore,
+    InMemoryUnitOfWork,
+    InMemoryUserRepository,
+    MemoryDatabase,
+)
+
+__all__ = [
+    "InMemoryEventRecorder",
+    "InMemoryOutbox",
+    "InMemoryRefreshTokenStore",
+    "InMemoryUnitOfWork",
+    "InMemoryUserRepository",
+    "MemoryDatabase",
+    "RecordingNotifier",
+]

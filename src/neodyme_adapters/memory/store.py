@@ -1,0 +1,189 @@
+"""In-memory persistence with real transactions: product code, not a test double.
+
+All state lives in one ``MemoryDatabase``. A unit of work holds the database's lock for
+its whole transaction and works on a copy of the state, which replaces the shared state on
+commit and is dropped otherwise. That gives serializable transactions with the same
+observable behaviour the SQL adapters have, which the contract suites check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from neodyme_domain.errors import EmailAlreadyExists
+from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.model import Email, User, UserId, new_id
+from neodyme_domain.tokens import RefreshTokenRecord
+
+
+@dataclass
+class MemoryState:
+    users: dict[UserId, User] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
+    outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
+    events: list[SecurityEvent] = field(default_factory=list)
+
+    def copy(self) -> MemoryState:
+        # Users are mutable entities: copy them so an uncommitted change cannot leak.
+        return MemoryState(
+            users={uid: copy.copy(user) for uid, user in self.users.items()},
+            refresh_tokens=dict(self.refresh_tokens),
+            outbox=dict(self.outbox),
+            events=list(self.events),
+        )
+
+
+class MemoryDatabase:
+    """The shared state of every in-memory unit of work built on it."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+        self.lock = asyncio.Lock()
+
+    @property
+    def events(self) -> list[SecurityEvent]:
+        """Committed security events, oldest first."""
+        return self.state.events
+
+    @property
+    def outbox(self) -> list[OutboxEntry]:
+        """Committed outbox entries, oldest first."""
+        return sorted(self.state.outbox.values(), key=lambda e: e.created_at)
+
+
+class InMemoryUserRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self._state.users.values()):
+            raise EmailAlreadyExists(user.email.value)
+        self._state.users[user.id] = copy.copy(user)
+
+    async def get(self, user_id: UserId) -> User | None:
+        user = self._state.users.get(user_id)
+        return copy.copy(user) if user else None
+
+    async def get_by_email(self, email: Email) -> User | None:
+        found = next((u for u in self._state.users.values() if u.email == email), None)
+        return copy.copy(found) if found else None
+
+    async def update(self, user: User) -> None:
+        if user.id in self._state.users:
+            self._state.users[user.id] = copy.copy(user)
+
+    async def delete(self, user_id: UserId) -> None:
+        self._state.users.pop(user_id, None)
+
+
+class InMemoryRefreshTokenStore:
+    def __init__(self, state: MemoryState) -> None:
+        self._tokens = state.refresh_tokens
+
+    async def add(self, record: RefreshTokenRecord) -> None:
+        self._tokens[record.token_digest] = record
+
+    async def get(self, token_digest: str) -> RefreshTokenRecord | None:
+        return self._tokens.get(token_digest)
+
+    async def mark_used(self, token_digest: str, at: datetime) -> bool:
+        record = self._tokens.get(token_digest)
+        if record is None or record.used_at is not None or record.revoked_at is not None:
+            return False
+        self._tokens[token_digest] = replace(record, used_at=at)
+        return True
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        for key, record in self._tokens.items():
+            if record.family_id == family_id and record.revoked_at is None:
+                self._tokens[key] = replace(record, revoked_at=at)
+
+
+class InMemoryOutbox:
+    def __init__(self, state: MemoryState) -> None:
+        self._entries = state.outbox
+
+    async def add(self, message: EmailMessage, at: datetime) -> None:
+        entry = OutboxEntry(id=new_id(), message=message, created_at=at, next_attempt_at=at)
+        self._entries[entry.id] = entry
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        due = sorted(
+            (
+                e
+                for e in self._entries.values()
+                if e.sent_at is None and (e.next_attempt_at is None or e.next_attempt_at <= now)
+            ),
+            key=lambda e: e.created_at,
+        )[:limit]
+        for entry in due:
+            self._entries[entry.id] = replace(entry, next_attempt_at=now + lease)
+        return due
+
+    async def mark_sent(self, entry_id: uuid.UUID, at: datetime) -> None:
+        self._entries[entry_id] = replace(self._entries[entry_id], sent_at=at, last_error=None)
+
+    async def mark_failed(self, entry_id: uuid.UUID, error: str, retry_at: datetime) -> None:
+        entry = self._entries[entry_id]
+        self._entries[entry_id] = replace(
+            entry, attempts=entry.attempts + 1, last_error=error, next_attempt_at=retry_at
+        )
+
+
+class InMemoryEventRecorder:
+    def __init__(self, state: MemoryState) -> None:
+        self._events = state.events
+
+    async def record(self, event: SecurityEvent) -> None:
+        self._events.append(event)
+
+
+class InMemoryUnitOfWork:
+    """A transaction over a ``MemoryDatabase``; see the module docstring."""
+
+    users: InMemoryUserRepository
+    refresh_tokens: InMemoryRefreshTokenStore
+    outbox: InMemoryOutbox
+    events: InMemoryEventRecorder
+
+    def __init__(self, database: MemoryDatabase) -> None:
+        self._db = database
+        self._working: MemoryState | None = None
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        await self._db.lock.acquire()
+        self._working = self._db.state.copy()
+        self._rebind(self._working)
+        self.committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = None
+        self._db.lock.release()
+
+    async def commit(self) -> None:
+        if self._working is None:
+            raise RuntimeError("commit() outside of 'async with'")
+        self._db.state = self._working
+        # Later statements in the same block work on a fresh copy, as after a SQL COMMIT.
+        self._working = self._working.copy()
+        self._rebind(self._working)
+        self.committed = True
+
+    def _rebind(self, state: MemoryState) -> None:
+        self.users = InMemoryUserRepository(state)
+        self.refresh_tokens = InMemoryRefreshTokenStore(state)
+        self.outbox = InMemoryOutbox(state)
+        self.events = InMemoryEventRecorder(state)

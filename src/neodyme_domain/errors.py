@@ -1,0 +1,105 @@
+"""Domain errors: each names one situation and carries a stable code from api.md.
+
+The HTTP layer maps ``code`` to a status in a single table, so adding an error here
+without mapping it is caught by a unit test rather than by a user seeing a 500.
+``message`` is fit for an end user; ``context`` is for logs only and never reaches a
+client; ``details`` is structured data a client may act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error the use cases raise on purpose."""
+
+    code: ClassVar[str] = "DOMAIN_ERROR"
+    default_message: ClassVar[str] = "The request could not be completed"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details: dict[str, Any] = dict(details or {})
+        self.context: dict[str, Any] = dict(context or {})
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    """Input that no rule of the domain accepts (bad e-mail, empty name, huge password)."""
+
+    code = "VALIDATION_ERROR"
+    default_message = "The request is not valid"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(
+            f"{field}: {problem}",
+            details={"fields": [{"field": field, "message": problem}]},
+        )
+        self.field = field
+
+
+class WeakPassword(DomainError):
+    code = "WEAK_PASSWORD"
+
+    def __init__(self, unmet: Sequence[str]) -> None:
+        self.unmet = tuple(unmet)
+        super().__init__(
+            "Password requirements not met: " + ", ".join(self.unmet),
+            details={"unmet": list(self.unmet)},
+        )
+
+
+class EmailAlreadyExists(DomainError):
+    code = "EMAIL_ALREADY_EXISTS"
+
+    def __init__(self, email: str, *, context: Mapping[str, Any] | None = None) -> None:
+        super().__init__(
+            f"A user with email {email} already exists",
+            context={"email": email, **(context or {})},
+        )
+
+
+class InvalidCredentials(DomainError):
+    """Same message for an unknown e-mail and a wrong password: no account enumeration."""
+
+    code = "INVALID_CREDENTIALS"
+    default_message = "Invalid email or password"
+
+
+class AccountInactive(DomainError):
+    code = "ACCOUNT_INACTIVE"
+    default_message = "This account is inactive"
+
+
+class InvalidToken(DomainError):
+    code = "INVALID_TOKEN"
+    default_message = "The token is invalid or expired"
+
+
+class TokenReused(DomainError):
+    code = "TOKEN_REUSED"
+    default_message = "This refresh token was already used; all sessions of its family are revoked"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    default_message = "You are not allowed to do this"
+
+
+class UserNotFound(DomainError):
+    code = "USER_NOT_FOUND"
+    default_message = "User not found"
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (the database) cannot be reached; nothing was half-written."""
+
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "The service is temporarily unavailable, please retry"

@@ -1,0 +1,73 @@
+"""E-mails and security events: what the domain asks the outside world to deliver or keep."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from neodyme_domain.model import User, UserId, new_id
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    """A rendered e-mail. ``kind`` and ``data`` keep what it is about for tests and logs."""
+
+    kind: str
+    to: str
+    subject: str
+    body: str
+    data: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def welcome(cls, user: User) -> EmailMessage:
+        return cls(
+            kind="welcome",
+            to=user.email.value,
+            subject="Welcome to neodyme",
+            body=(
+                f"Hello {user.full_name},\n\n"
+                "your neodyme account is ready. You can log in with this address.\n"
+            ),
+            data={"user_name": user.full_name, "user_id": str(user.id)},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An e-mail waiting in the outbox, with its delivery bookkeeping."""
+
+    id: uuid.UUID
+    message: EmailMessage
+    created_at: datetime
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    """A fact for the audit trail and analytics: ``user_registration``, ``user_login``,
+    ``login_failed`` (``data["reason"]``: unknown_email, invalid_password, inactive)..."""
+
+    type: str
+    occurred_at: datetime
+    user_id: UserId | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    id: uuid.UUID = field(default_factory=new_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOrigin:
+    """Where a request came from, for the audit trail. Empty for in-process callers."""
+
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+
+NO_ORIGIN = RequestOrigin()
+"""The origin of an in-process call: no address, no user agent."""

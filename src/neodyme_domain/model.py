@@ -1,0 +1,152 @@
+"""The User entity and the value objects it is made of.
+
+Identity is made here (``new_id``), not by the database, so a user exists as a complete
+object before any adapter sees it and every adapter stores the same id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from neodyme_domain.errors import ValidationFailed
+
+UserId = uuid.UUID
+
+MAX_EMAIL_LENGTH = 254
+MAX_LOCAL_PART_LENGTH = 64
+MAX_FULL_NAME_LENGTH = 200
+
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
+
+
+def new_id() -> uuid.UUID:
+    """A random (version 4) UUID: unguessable, so ids in URLs reveal nothing."""
+    return uuid.uuid4()
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """An e-mail address: trimmed, domain lower-cased, compared case-insensitively.
+
+    The local part keeps its case for display (RFC 5321 allows case-sensitive local parts),
+    but two addresses that differ only in case are the same account: ``key`` is the fully
+    lower-cased form that equality, hashing and the database's unique index use.
+    """
+
+    value: str
+    key: str = field(init=False, repr=False, compare=True, hash=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.value.lower())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Email) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, raw: str) -> Email:
+        text = raw.strip()
+        if not text or len(text) > MAX_EMAIL_LENGTH or _has_control_characters(text):
+            raise ValidationFailed("email", "is not a valid e-mail address")
+        local, at, domain = text.rpartition("@")
+        domain = domain.lower()
+        if not at or not _valid_local_part(local) or not _valid_domain(domain):
+            raise ValidationFailed("email", "is not a valid e-mail address")
+        return cls(f"{local}@{domain}")
+
+
+def _valid_local_part(local: str) -> bool:
+    return (
+        0 < len(local) <= MAX_LOCAL_PART_LENGTH
+        and _LOCAL_PART.match(local) is not None
+        and not local.startswith(".")
+        and not local.endswith(".")
+        and ".." not in local
+    )
+
+
+def _valid_domain(domain: str) -> bool:
+    labels = domain.split(".")
+    return len(labels) >= 2 and all(_DOMAIN_LABEL.match(label) for label in labels) and not (
+        labels[-1].isdigit()
+    )
+
+
+def parse_full_name(raw: str) -> str:
+    """1..200 characters after trimming, no control characters (they could forge e-mail headers)."""
+    name = raw.strip()
+    if not name:
+        raise ValidationFailed("full_name", "must not be empty")
+    if len(name) > MAX_FULL_NAME_LENGTH:
+        raise ValidationFailed("full_name", f"must be at most {MAX_FULL_NAME_LENGTH} characters")
+    if _has_control_characters(name):
+        raise ValidationFailed("full_name", "must not contain control characters")
+    return name
+
+
+@dataclass(slots=True)
+class User:
+    """An account. Mutated only through its methods, which keep ``updated_at`` honest."""
+
+    id: UserId
+    email: Email
+    full_name: str
+    hashed_password: str
+    is_active: bool
+    is_verified: bool
+    is_superuser: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        email: Email,
+        full_name: str,
+        hashed_password: str,
+        now: datetime,
+        is_superuser: bool = False,
+    ) -> User:
+        return cls(
+            id=new_id(),
+            email=email,
+            full_name=parse_full_name(full_name),
+            hashed_password=hashed_password,
+            is_active=True,
+            is_verified=False,
+            is_superuser=is_superuser,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def rename(self, full_name: str, now: datetime) -> None:
+        self.full_name = parse_full_name(full_name)
+        self._touch(now)
+
+    def replace_password_hash(self, hashed_password: str, now: datetime) -> None:
+        self.hashed_password = hashed_password
+        self._touch(now)
+
+    def _touch(self, now: datetime) -> None:
+        # Never move backwards, even if the clock does: clients rely on updated_at ordering.
+        self.updated_at = max(now, self.updated_at)
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        own = ("users:read:self", "users:write:self")
+        return (*own, "users:read:any", "users:write:any") if self.is_superuser else own

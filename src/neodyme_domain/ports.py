@@ -1,0 +1,135 @@
+"""The ports: what the use cases need from the outside world, as structural Protocols.
+
+Stateful ports (users, refresh tokens, outbox, events) are reached through a
+``UnitOfWork`` so that everything one use case writes commits or rolls back together: a
+user is never stored without its welcome e-mail in the outbox, and a registration event is
+never recorded for a registration that rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol, Self
+
+from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.model import Email, User, UserId
+from neodyme_domain.tokens import AccessClaims, RefreshClaims, RefreshTokenRecord
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Store a new user; raise EmailAlreadyExists if the e-mail is taken (in any case)."""
+
+    async def get(self, user_id: UserId) -> User | None: ...
+
+    async def get_by_email(self, email: Email) -> User | None:
+        """Look up by the e-mail's normalised key, so case variants find the same user."""
+
+    async def update(self, user: User) -> None:
+        """Persist the user's current state (its methods have already moved updated_at)."""
+
+    async def delete(self, user_id: UserId) -> None: ...
+
+
+class RefreshTokenStore(Protocol):
+    async def add(self, record: RefreshTokenRecord) -> None: ...
+
+    async def get(self, token_digest: str) -> RefreshTokenRecord | None: ...
+
+    async def mark_used(self, token_digest: str, at: datetime) -> bool:
+        """Mark an unused, unrevoked token used. Atomic: of two concurrent callers exactly
+        one gets True, so a token can never be rotated twice."""
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None: ...
+
+
+class Outbox(Protocol):
+    async def add(self, message: EmailMessage, at: datetime) -> None:
+        """Queue an e-mail in the caller's transaction: it exists if and only if the change
+        that caused it was committed."""
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        """Unsent entries due at ``now``, pushed ``lease`` into the future so that no other
+        dispatcher (in this or another process) takes them meanwhile."""
+
+    async def mark_sent(self, entry_id: uuid.UUID, at: datetime) -> None: ...
+
+    async def mark_failed(self, entry_id: uuid.UUID, error: str, retry_at: datetime) -> None:
+        """Count one more failed attempt and schedule the next at ``retry_at``."""
+
+
+class EventRecorder(Protocol):
+    async def record(self, event: SecurityEvent) -> None:
+        """Keep an event in the caller's transaction."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Entering opens it; leaving without ``commit`` rolls it back.
+
+    A unit of work may be entered again after it was left: each entry is a new transaction.
+    """
+
+    users: UserRepository
+    refresh_tokens: RefreshTokenStore
+    outbox: Outbox
+    events: EventRecorder
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing. Async because the work runs off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        """True if the password matches; False for a wrong password or an unreadable hash."""
+
+    async def verify_dummy(self, password: str) -> None:
+        """Spend the time of one verify, for lookups that found no user (equal timing)."""
+
+    def needs_rehash(self, hashed: str) -> bool:
+        """True if the hash was made with other parameters than the current ones."""
+
+
+class TokenService(Protocol):
+    """Signed, self-contained tokens. Synchronous: signing takes microseconds."""
+
+    @property
+    def access_ttl(self) -> timedelta: ...
+
+    @property
+    def refresh_ttl(self) -> timedelta: ...
+
+    def issue_access(self, user: User, now: datetime) -> str: ...
+
+    def issue_refresh(
+        self, user_id: UserId, family_id: str, token_id: str, now: datetime, expires_at: datetime
+    ) -> str: ...
+
+    def decode_access(self, token: str) -> AccessClaims:
+        """Raise InvalidToken for anything but a valid, unexpired access token."""
+
+    def decode_refresh(self, token: str) -> RefreshClaims:
+        """Raise InvalidToken for anything but a valid, unexpired refresh token."""
+
+
+class Notifier(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver now, or raise: the outbox dispatcher retries failures."""

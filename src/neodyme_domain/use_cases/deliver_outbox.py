@@ -1,0 +1,70 @@
+"""Deliver queued e-mails: run by the app's dispatcher after commits and on a timer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from neodyme_domain.ports import Clock, Notifier, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    sent: int
+    failed: int
+
+
+def backoff(attempts: int, base: timedelta, ceiling: timedelta) -> timedelta:
+    """Exponential: base, 2*base, 4*base... capped, so a long outage is retried calmly."""
+    return min(base * (1 << max(attempts - 1, 0)), ceiling)
+
+
+class DeliverOutbox:
+    """Claim due entries, send each, and record the outcome.
+
+    Claiming pushes an entry's next attempt ``lease`` ahead before sending, so concurrent
+    dispatchers never take the same entry; if this process dies mid-send the lease runs out
+    and another dispatcher retries (delivery is at least once, never zero times).
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        notifier: Notifier,
+        clock: Clock,
+        batch_size: int = 50,
+        lease: timedelta = timedelta(seconds=60),
+        retry_base: timedelta = timedelta(seconds=2),
+        retry_ceiling: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self._uow = uow
+        self._notifier = notifier
+        self._clock = clock
+        self._batch_size = batch_size
+        self._lease = lease
+        self._retry_base = retry_base
+        self._retry_ceiling = retry_ceiling
+
+    async def __call__(self) -> Delivery:
+        async with self._uow as uow:
+            entries = await uow.outbox.claim_due(self._clock.now(), self._batch_size, self._lease)
+            await uow.commit()
+        sent = failed = 0
+        for entry in entries:
+            try:
+                await self._notifier.send(entry.message)
+            except Exception as exc:  # any failure of the mail path must be retried later
+                failed += 1
+                delay = backoff(entry.attempts + 1, self._retry_base, self._retry_ceiling)
+                async with self._uow as uow:
+                    await uow.outbox.mark_failed(
+                        entry.id, f"{type(exc).__name__}: {exc}", self._clock.now() + delay
+                    )
+                    await uow.commit()
+            else:
+                sent += 1
+                async with self._uow as uow:
+                    await uow.outbox.mark_sent(entry.id, self._clock.now())
+                    await uow.commit()
+        return Delivery(sent=sent, failed=failed)

@@ -1,0 +1,72 @@
+"""Trade a refresh token for a new pair. Each refresh token works once (rotation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from neodyme_domain.errors import InvalidToken, TokenReused
+from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
+from neodyme_domain.ports import Clock, TokenService, UnitOfWork
+from neodyme_domain.tokens import RefreshTokenRecord, TokenPair, digest
+from neodyme_domain.use_cases.sessions import issue_pair
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshCommand:
+    refresh_token: str
+    origin: RequestOrigin = NO_ORIGIN
+
+
+class RefreshTokens:
+    """A refresh token presented a second time means two parties hold it, one of them a
+    thief: the whole family (every token descended from that login) is revoked, so neither
+    can continue, and the legitimate user logs in again."""
+
+    def __init__(self, *, uow: UnitOfWork, tokens: TokenService, clock: Clock) -> None:
+        self._uow = uow
+        self._tokens = tokens
+        self._clock = clock
+
+    async def __call__(self, cmd: RefreshCommand) -> TokenPair:
+        self._tokens.decode_refresh(cmd.refresh_token)  # signature, expiry and type
+        token_digest = digest(cmd.refresh_token)
+        now = self._clock.now()
+        async with self._uow as uow:
+            record = await uow.refresh_tokens.get(token_digest)
+            if record is None or record.revoked_at is not None or record.expires_at <= now:
+                raise InvalidToken()
+            if record.used_at is not None or not await uow.refresh_tokens.mark_used(
+                token_digest, now
+            ):
+                await self._revoke_reused_family(uow, record, cmd)
+                raise TokenReused(context={"family_id": record.family_id})
+            user = await uow.users.get(record.user_id)
+            if user is None or not user.is_active:
+                raise InvalidToken()
+            pair = await issue_pair(
+                uow,
+                self._tokens,
+                user,
+                now=now,
+                family_id=record.family_id,
+                family_expires_at=record.expires_at,
+            )
+            await uow.commit()
+        return pair
+
+    async def _revoke_reused_family(
+        self, uow: UnitOfWork, record: RefreshTokenRecord, cmd: RefreshCommand
+    ) -> None:
+        now = self._clock.now()
+        await uow.refresh_tokens.revoke_family(record.family_id, now)
+        await uow.events.record(
+            SecurityEvent(
+                type="refresh_token_reused",
+                occurred_at=now,
+                user_id=record.user_id,
+                client_ip=cmd.origin.client_ip,
+                user_agent=cmd.origin.user_agent,
+                data={"family_id": record.family_id},
+            )
+        )
+        await uow.commit()
