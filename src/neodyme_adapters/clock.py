@@ -14,7 +14,7 @@ class ManualClock:
     """A clock that moves only when told to: makes expiry and ordering deterministic."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
+        self._now = start or datetime.now(UTC)
 
     def now(self) -> datetime:
         return self._now

@@ -1,0 +1,82 @@
+"""argon2id password hashing, off the event loop, with bounded memory.
+
+Each hash holds ``memory_kib`` of RAM for its duration. Work runs in a private thread pool
+with one thread per CPU core (by default), so at most that many hashes run at once: memory
+stays at ``memory_kib x threads`` however many logins arrive, extra requests wait in the
+pool's queue, and the event loop keeps serving other requests meanwhile (argon2-cffi
+releases the GIL while hashing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from argon2 import PasswordHasher as _Argon2
+from argon2 import Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Argon2Parameters:
+    """OWASP's argon2id recommendation by default: 19 MiB, 2 passes, 1 lane."""
+
+    memory_kib: int = 19456
+    time_cost: int = 2
+    parallelism: int = 1
+
+
+CHEAP_PARAMETERS = Argon2Parameters(memory_kib=64, time_cost=1, parallelism=1)
+"""For tests only: the same algorithm at a cost of microseconds."""
+
+
+class Argon2Hasher:
+    def __init__(
+        self, parameters: Argon2Parameters = Argon2Parameters(), max_concurrency: int = 0
+    ) -> None:
+        self.parameters = parameters
+        self._argon2 = _Argon2(
+            time_cost=parameters.time_cost,
+            memory_cost=parameters.memory_kib,
+            parallelism=parameters.parallelism,
+            type=Type.ID,
+        )
+        self.max_concurrency = max_concurrency or os.cpu_count() or 1
+        self._pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="argon2")
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await self._run(self._argon2.hash, password)
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        return await self._run(self._verify_sync, hashed, password)
+
+    async def verify_dummy(self, password: str) -> None:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash("neodyme dummy password, never a real one")
+        await self.verify(self._dummy_hash, password)
+
+    def needs_rehash(self, hashed: str) -> bool:
+        try:
+            return self._argon2.check_needs_rehash(hashed)
+        except InvalidHashError:
+            return True
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _verify_sync(self, hashed: str, password: str) -> bool:
+        try:
+            return self._argon2.verify(hashed, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    async def _run(self, fn: Callable[..., R], *args: str) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)

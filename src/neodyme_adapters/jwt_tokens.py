@@ -1,0 +1,135 @@
+"""Access and refresh tokens as JWTs signed with HS256 (PyJWT).
+
+Decoding pins the algorithm (no ``alg: none``, no algorithm confusion), requires every
+claim we rely on, checks issuer and audience, and refuses a token of the other type, so an
+access token can never be used to refresh and a refresh token never opens an endpoint.
+Expiry is checked against the injected clock, the same clock that issued the token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from neodyme_domain.errors import InvalidToken
+from neodyme_domain.model import User, UserId
+from neodyme_domain.ports import Clock
+from neodyme_domain.tokens import AccessClaims, RefreshClaims
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "type", "iss", "aud")
+
+
+class JwtTokenService:
+    def __init__(
+        self,
+        *,
+        secret: str,
+        clock: Clock,
+        issuer: str = "neodyme",
+        audience: str = "neodyme-api",
+        access_ttl: timedelta = timedelta(minutes=15),
+        refresh_ttl: timedelta = timedelta(days=30),
+    ) -> None:
+        self._secret = secret
+        self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
+        self._access_ttl = access_ttl
+        self._refresh_ttl = refresh_ttl
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return self._access_ttl
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return self._refresh_ttl
+
+    def issue_access(self, user: User, now: datetime) -> str:
+        return self._encode(
+            {
+                "sub": str(user.id),
+                "type": "access",
+                "jti": uuid.uuid4().hex,
+                "permissions": list(user.permissions),
+            },
+            now,
+            now + self._access_ttl,
+        )
+
+    def issue_refresh(
+        self, user_id: UserId, family_id: str, token_id: str, now: datetime, expires_at: datetime
+    ) -> str:
+        return self._encode(
+            {"sub": str(user_id), "type": "refresh", "jti": token_id, "fam": family_id},
+            now,
+            expires_at,
+        )
+
+    def decode_access(self, token: str) -> AccessClaims:
+        claims = self._decode(token, "access")
+        permissions = claims.get("permissions")
+        if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+            raise InvalidToken()
+        return AccessClaims(
+            user_id=_user_id(claims),
+            permissions=tuple(permissions),
+            token_id=str(claims["jti"]),
+            expires_at=_timestamp(claims["exp"]),
+        )
+
+    def decode_refresh(self, token: str) -> RefreshClaims:
+        claims = self._decode(token, "refresh")
+        family = claims.get("fam")
+        if not isinstance(family, str) or not family:
+            raise InvalidToken()
+        return RefreshClaims(
+            user_id=_user_id(claims),
+            family_id=family,
+            token_id=str(claims["jti"]),
+            expires_at=_timestamp(claims["exp"]),
+        )
+
+    def _encode(self, claims: dict[str, Any], now: datetime, expires_at: datetime) -> str:
+        payload = {
+            **claims,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": int(now.timestamp()),
+            "exp": int(expires_at.timestamp()),
+        }
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+
+    def _decode(self, token: str, expected_type: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": list(REQUIRED_CLAIMS), "verify_exp": False},
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise InvalidToken(context={"reason": type(exc).__name__}) from exc
+        exp = claims["exp"]
+        if claims.get("type") != expected_type:
+            raise InvalidToken(context={"reason": "wrong type"})
+        if not isinstance(exp, int | float) or exp <= self._clock.now().timestamp():
+            raise InvalidToken(context={"reason": "expired"})
+        return claims
+
+
+def _user_id(claims: dict[str, Any]) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(claims["sub"]))
+    except ValueError as exc:
+        raise InvalidToken(context={"reason": "bad subject"}) from exc
+
+
+def _timestamp(value: Any) -> datetime:
+    return datetime.fromtimestamp(float(value), UTC)
