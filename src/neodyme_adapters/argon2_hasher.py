@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
+from argon2.exceptions import InvalidHashError, VerificationError
 
 R = TypeVar("R")
 
@@ -75,7 +74,10 @@ class Argon2Hasher:
     def _verify_sync(self, hashed: str, password: str) -> bool:
         try:
             return self._argon2.verify(hashed, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeError):
+            # VerifyMismatchError is a VerificationError. UnicodeError: argon2-cffi encodes a
+            # hash as ASCII and a password as UTF-8, so a non-ASCII (corrupt) stored hash or a
+            # password with a lone surrogate would otherwise escape as an exception.
             return False
 
     async def _run(self, fn: Callable[..., R], *args: str) -> R:

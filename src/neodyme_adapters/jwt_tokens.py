@@ -112,14 +112,24 @@ class JwtTokenService:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": list(REQUIRED_CLAIMS), "verify_exp": False},
+                # PyJWT would judge exp and iat by the wall clock; both are judged below by
+                # the injected clock that issued the token, or a clock ahead of the wall
+                # (ManualClock in tests and simulations) issues tokens that PyJWT refuses.
+                options={
+                    "require": list(REQUIRED_CLAIMS),
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken(context={"reason": type(exc).__name__}) from exc
-        exp = claims["exp"]
+        exp, iat = claims["exp"], claims["iat"]
+        now = self._clock.now().timestamp()
         if claims.get("type") != expected_type:
             raise InvalidToken(context={"reason": "wrong type"})
-        if not isinstance(exp, int | float) or exp <= self._clock.now().timestamp():
+        if not isinstance(iat, int | float) or iat > now:
+            raise InvalidToken(context={"reason": "not yet valid"})
+        if not isinstance(exp, int | float) or exp <= now:
             raise InvalidToken(context={"reason": "expired"})
         return claims
 
@@ -132,4 +142,7 @@ def _user_id(claims: dict[str, Any]) -> uuid.UUID:
 
 
 def _timestamp(value: Any) -> datetime:
-    return datetime.fromtimestamp(float(value), UTC)
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (OverflowError, OSError, ValueError) as exc:  # NaN, infinity, past year 9999
+        raise InvalidToken(context={"reason": "bad time claim"}) from exc

@@ -81,8 +81,10 @@ def _valid_local_part(local: str) -> bool:
 
 def _valid_domain(domain: str) -> bool:
     labels = domain.split(".")
-    return len(labels) >= 2 and all(_DOMAIN_LABEL.match(label) for label in labels) and not (
-        labels[-1].isdigit()
+    return (
+        len(labels) >= 2
+        and all(_DOMAIN_LABEL.match(label) for label in labels)
+        and not (labels[-1].isdigit())
     )
 
 

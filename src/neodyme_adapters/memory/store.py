@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -108,8 +109,10 @@ class InMemoryRefreshTokenStore:
 class InMemoryOutbox:
     def __init__(self, state: MemoryState) -> None:
         self._entries = state.outbox
+        self.added = False
 
     async def add(self, message: EmailMessage, at: datetime) -> None:
+        self.added = True
         entry = OutboxEntry(id=new_id(), message=message, created_at=at, next_attempt_at=at)
         self._entries[entry.id] = entry
 
@@ -152,8 +155,13 @@ class InMemoryUnitOfWork:
     outbox: InMemoryOutbox
     events: InMemoryEventRecorder
 
-    def __init__(self, database: MemoryDatabase) -> None:
+    def __init__(
+        self, database: MemoryDatabase, after_commit: Callable[[], None] | None = None
+    ) -> None:
+        """``after_commit`` is called after a commit that queued e-mails (to wake the
+        dispatcher)."""
         self._db = database
+        self._after_commit = after_commit
         self._working: MemoryState | None = None
         self.committed = False
 
@@ -177,10 +185,13 @@ class InMemoryUnitOfWork:
         if self._working is None:
             raise RuntimeError("commit() outside of 'async with'")
         self._db.state = self._working
+        outbox_grew = self.outbox.added
         # Later statements in the same block work on a fresh copy, as after a SQL COMMIT.
         self._working = self._working.copy()
         self._rebind(self._working)
         self.committed = True
+        if outbox_grew and self._after_commit is not None:
+            self._after_commit()
 
     def _rebind(self, state: MemoryState) -> None:
         self.users = InMemoryUserRepository(state)

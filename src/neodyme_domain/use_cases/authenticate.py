@@ -65,8 +65,14 @@ class AuthenticateUser:
         now = self._clock.now()
         async with self._uow as uow:
             if rehashed is not None:
-                user.replace_password_hash(rehashed, now)
-                await uow.users.update(user)
+                # The lookup's copy is stale by now: writing it back would undo whatever
+                # committed while we hashed (a deactivation, a new password). Upgrade the
+                # stored user's hash, and only if it is still the one just verified.
+                current = await uow.users.get(user.id)
+                if current is not None and current.hashed_password == user.hashed_password:
+                    current.replace_password_hash(rehashed, now)
+                    await uow.users.update(current)
+                    user = current
             await uow.events.record(self._event("user_login", now, cmd, user))
             pair = await issue_pair(uow, self._tokens, user, now=now)
             await uow.commit()

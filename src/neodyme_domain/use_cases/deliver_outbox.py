@@ -16,7 +16,13 @@ class Delivery:
 
 def backoff(attempts: int, base: timedelta, ceiling: timedelta) -> timedelta:
     """Exponential: base, 2*base, 4*base... capped, so a long outage is retried calmly."""
-    return min(base * (1 << max(attempts - 1, 0)), ceiling)
+    exponent = max(attempts - 1, 0)
+    # Compare before multiplying: base * 2**exponent overflows timedelta after a few dozen
+    # attempts (47 at the defaults, about eight hours of outage), which would crash the
+    # dispatcher exactly when it should be retrying calmly.
+    if base > timedelta(0) and 2 ** min(exponent, 128) >= ceiling / base:
+        return ceiling
+    return min(base * (1 << exponent), ceiling)
 
 
 class DeliverOutbox:

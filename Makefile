@@ -1,0 +1,62 @@
+# Two commands set up a fresh machine: `make run` serves, `make test` proves it works.
+# Both create .venv and install what they need on first use.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test imports test-unit test-contract test-e2e lint typecheck clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "neodyme needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/neodyme db upgrade
+	$(BIN)/neodyme serve --host $(HOST) --port $(PORT)
+
+# Every tier, each timed; the import contracts (the domain imports only the standard
+# library) are part of the test command, not a separate habit.
+test: $(STAMP)
+	@suite_start=$$(date +%s%N); \
+	$(MAKE) --no-print-directory imports test-unit test-contract test-e2e || exit $$?; \
+	echo "== whole suite: $$(( ($$(date +%s%N) - suite_start) / 1000000 )) ms"
+
+define timed
+	@start=$$(date +%s%N); $(2); rc=$$?; \
+	echo "== $(1): $$(( ($$(date +%s%N) - start) / 1000000 )) ms (exit $$rc)"; exit $$rc
+endef
+
+imports: $(STAMP)
+	$(call timed,import contracts,$(BIN)/lint-imports --no-cache)
+
+test-unit: $(STAMP)
+	$(call timed,unit tier,$(PYTEST) tests/unit -q)
+
+test-contract: $(STAMP)
+	$(call timed,contract tier,$(PYTEST) tests/contract -q -n 2)
+
+test-e2e: $(STAMP)
+	$(call timed,e2e tier,$(PYTEST) tests/e2e -q)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports --no-cache
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build src/*.egg-info

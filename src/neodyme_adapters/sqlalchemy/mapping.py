@@ -1,0 +1,156 @@
+"""Rows to entities and entities to column values: explicit, so the domain never learns
+that a database exists.
+
+``*_to_row`` functions return the values of every column (keyed by column name);
+``*_from_row`` functions take a row of the matching table (anything with attribute access
+by column name, as SQLAlchemy's ``Row``) and build the domain object. The ``UtcDateTime``
+column type already hands out aware UTC datetimes; ``utc`` re-checks it at this boundary
+(it costs nothing), so no naive datetime can leave the adapters whatever produced the row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.model import Email, User
+from neodyme_domain.tokens import RefreshTokenRecord
+
+
+def utc(value: datetime) -> datetime:
+    """Aware UTC: SQLite returns naive datetimes, which are stored as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-storable copy: UUIDs and datetimes become strings, tuples become lists."""
+    if isinstance(value, Mapping):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def user_to_row(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email.value,
+        "email_key": user.email.key,
+        "full_name": user.full_name,
+        "hashed_password": user.hashed_password,
+        "is_active": user.is_active,
+        "is_verified": user.is_verified,
+        "is_superuser": user.is_superuser,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+def user_from_row(row: Any) -> User:
+    return User(
+        id=row.id,
+        # Email(...) rather than Email.parse(...): the stored form was validated when the
+        # user was created, and a stricter future parser must not make old rows unreadable.
+        email=Email(row.email),
+        full_name=row.full_name,
+        hashed_password=row.hashed_password,
+        is_active=bool(row.is_active),
+        is_verified=bool(row.is_verified),
+        is_superuser=bool(row.is_superuser),
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
+
+
+def refresh_token_to_row(record: RefreshTokenRecord) -> dict[str, Any]:
+    return {
+        "token_digest": record.token_digest,
+        "user_id": record.user_id,
+        "family_id": record.family_id,
+        "issued_at": record.issued_at,
+        "expires_at": record.expires_at,
+        "used_at": record.used_at,
+        "revoked_at": record.revoked_at,
+    }
+
+
+def refresh_token_from_row(row: Any) -> RefreshTokenRecord:
+    return RefreshTokenRecord(
+        token_digest=row.token_digest,
+        user_id=row.user_id,
+        family_id=row.family_id,
+        issued_at=utc(row.issued_at),
+        expires_at=utc(row.expires_at),
+        used_at=utc_or_none(row.used_at),
+        revoked_at=utc_or_none(row.revoked_at),
+    )
+
+
+def outbox_entry_to_row(entry: OutboxEntry) -> dict[str, Any]:
+    message = entry.message
+    return {
+        "id": entry.id,
+        "kind": message.kind,
+        "recipient": message.to,
+        "subject": message.subject,
+        "body": message.body,
+        "data": to_json(message.data),
+        "created_at": entry.created_at,
+        "attempts": entry.attempts,
+        "next_attempt_at": entry.next_attempt_at,
+        "sent_at": entry.sent_at,
+        "last_error": entry.last_error,
+    }
+
+
+def outbox_entry_from_row(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        message=EmailMessage(
+            kind=row.kind,
+            to=row.recipient,
+            subject=row.subject,
+            body=row.body,
+            data=dict(row.data or {}),
+        ),
+        created_at=utc(row.created_at),
+        attempts=row.attempts,
+        next_attempt_at=utc_or_none(row.next_attempt_at),
+        sent_at=utc_or_none(row.sent_at),
+        last_error=row.last_error,
+    )
+
+
+def security_event_to_row(event: SecurityEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "user_id": event.user_id,
+        "occurred_at": event.occurred_at,
+        "client_ip": event.client_ip,
+        "user_agent": event.user_agent,
+        "data": to_json(event.data),
+    }
+
+
+def security_event_from_row(row: Any) -> SecurityEvent:
+    return SecurityEvent(
+        id=row.id,
+        type=row.type,
+        user_id=row.user_id,
+        occurred_at=utc(row.occurred_at),
+        client_ip=row.client_ip,
+        user_agent=row.user_agent,
+        data=dict(row.data or {}),
+    )

@@ -1,0 +1,178 @@
+"""The stateful ports over an ``AsyncSession`` that the unit of work owns.
+
+The repositories never commit, roll back or close the session: the transaction is the
+unit of work's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert, Update
+
+from neodyme_adapters.sqlalchemy import mapping
+from neodyme_adapters.sqlalchemy.tables import (
+    email_outbox,
+    refresh_tokens,
+    security_events,
+    users,
+)
+from neodyme_domain.errors import EmailAlreadyExists
+from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.model import Email, User, UserId, new_id
+from neodyme_domain.tokens import RefreshTokenRecord
+
+
+def _is_email_conflict(error: IntegrityError) -> bool:
+    # PostgreSQL names the index ("ux_users_email_key"); SQLite names the column
+    # ("UNIQUE constraint failed: users.email_key").
+    return "email_key" in str(error.orig)
+
+
+class SqlAlchemyUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, user: User) -> None:
+        await self._write(insert(users).values(mapping.user_to_row(user)), user.email)
+
+    async def get(self, user_id: UserId) -> User | None:
+        row = (await self._session.execute(select(users).where(users.c.id == user_id))).first()
+        return mapping.user_from_row(row) if row is not None else None
+
+    async def get_by_email(self, email: Email) -> User | None:
+        stmt = select(users).where(users.c.email_key == email.key)
+        row = (await self._session.execute(stmt)).first()
+        return mapping.user_from_row(row) if row is not None else None
+
+    async def update(self, user: User) -> None:
+        values = mapping.user_to_row(user)
+        del values["id"]
+        await self._write(update(users).where(users.c.id == user.id).values(values), user.email)
+
+    async def delete(self, user_id: UserId) -> None:
+        await self._session.execute(delete(users).where(users.c.id == user_id))
+
+    async def _write(self, statement: Insert | Update, email: Email) -> None:
+        # The SAVEPOINT confines a unique violation to this statement: PostgreSQL would
+        # otherwise abort the whole transaction, and the caller may want to go on (or at
+        # least commit other work) after handling EmailAlreadyExists.
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(statement)
+        except IntegrityError as error:
+            if not _is_email_conflict(error):
+                raise
+            raise EmailAlreadyExists(email.value) from error
+
+
+class SqlAlchemyRefreshTokenStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, record: RefreshTokenRecord) -> None:
+        await self._session.execute(
+            insert(refresh_tokens).values(mapping.refresh_token_to_row(record))
+        )
+
+    async def get(self, token_digest: str) -> RefreshTokenRecord | None:
+        stmt = select(refresh_tokens).where(refresh_tokens.c.token_digest == token_digest)
+        row = (await self._session.execute(stmt)).first()
+        return mapping.refresh_token_from_row(row) if row is not None else None
+
+    async def mark_used(self, token_digest: str, at: datetime) -> bool:
+        # One conditional UPDATE: on PostgreSQL a concurrent caller blocks on the row lock,
+        # then re-checks the WHERE clause against the committed row and matches nothing;
+        # on SQLite writers are serialised. Either way exactly one caller sees a row.
+        stmt = (
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.token_digest == token_digest,
+                refresh_tokens.c.used_at.is_(None),
+                refresh_tokens.c.revoked_at.is_(None),
+            )
+            .values(used_at=at)
+            .returning(refresh_tokens.c.token_digest)
+        )
+        return len((await self._session.execute(stmt)).all()) == 1
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        await self._session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+class SqlAlchemyOutbox:
+    """``on_add`` is called after each ``add`` (the unit of work uses it to know that a
+    commit should wake the e-mail dispatcher)."""
+
+    def __init__(self, session: AsyncSession, on_add: Callable[[], None] | None = None) -> None:
+        self._session = session
+        self._on_add = on_add
+
+    async def add(self, message: EmailMessage, at: datetime) -> None:
+        entry = OutboxEntry(id=new_id(), message=message, created_at=at, next_attempt_at=at)
+        await self._session.execute(insert(email_outbox).values(mapping.outbox_entry_to_row(entry)))
+        if self._on_add is not None:
+            self._on_add()
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        if limit <= 0:
+            return []
+        due = (
+            select(email_outbox)
+            .where(
+                email_outbox.c.sent_at.is_(None),
+                or_(
+                    email_outbox.c.next_attempt_at.is_(None), email_outbox.c.next_attempt_at <= now
+                ),
+            )
+            .order_by(email_outbox.c.created_at, email_outbox.c.id)
+            .limit(limit)
+            # PostgreSQL: rows another dispatcher is claiming right now are skipped, not
+            # waited for. SQLite ignores the clause; its write lock serialises claims.
+            .with_for_update(skip_locked=True)
+        )
+        entries = [mapping.outbox_entry_from_row(row) for row in await self._session.execute(due)]
+        if entries:
+            await self._session.execute(
+                update(email_outbox)
+                .where(email_outbox.c.id.in_([entry.id for entry in entries]))
+                .values(next_attempt_at=now + lease)
+            )
+        return entries
+
+    async def mark_sent(self, entry_id: uuid.UUID, at: datetime) -> None:
+        await self._session.execute(
+            update(email_outbox)
+            .where(email_outbox.c.id == entry_id)
+            .values(sent_at=at, last_error=None)
+        )
+
+    async def mark_failed(self, entry_id: uuid.UUID, error: str, retry_at: datetime) -> None:
+        await self._session.execute(
+            update(email_outbox)
+            .where(email_outbox.c.id == entry_id)
+            .values(
+                attempts=email_outbox.c.attempts + 1,
+                last_error=error,
+                next_attempt_at=retry_at,
+            )
+        )
+
+
+class SqlAlchemyEventRecorder:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, event: SecurityEvent) -> None:
+        await self._session.execute(
+            insert(security_events).values(mapping.security_event_to_row(event))
+        )

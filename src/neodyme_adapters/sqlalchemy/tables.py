@@ -1,0 +1,138 @@
+"""The schema, as SQLAlchemy Core tables. The domain's classes are never mapped onto them:
+``mapping.py`` turns rows into entities and back.
+
+Every timestamp column is a ``UtcDateTime``: SQLite has no time zone type and hands back
+naive datetimes, so the type normalises to UTC on the way in (also for values compared in
+a WHERE clause, which keeps SQLite's text comparison correct) and re-attaches UTC on the
+way out. Both databases keep microseconds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+    text,
+)
+
+# Deterministic constraint names, so a later migration can refer to them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that accepts only aware datetimes and returns aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            # A naive datetime is ambiguous; storing it would silently shift it by the
+            # server's offset on PostgreSQL and compare wrongly on SQLite.
+            raise ValueError(f"naive datetime {value!r}: neodyme stores timezone-aware UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @property
+    def python_type(self) -> type[Any]:
+        return datetime
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    # The display form (Email.value) and the lower-cased key the unique index holds.
+    Column("email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False),
+    Column("full_name", String(200), nullable=False),
+    Column("hashed_password", String(255), nullable=False),
+    Column("is_active", Boolean(), nullable=False),
+    Column("is_verified", Boolean(), nullable=False),
+    Column("is_superuser", Boolean(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ux_users_email_key", "email_key", unique=True),
+    # Keyset pagination of user lists: ORDER BY created_at, id.
+    Index("ix_users_created_at_id", "created_at", "id"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("family_id", String(64), nullable=False, index=True),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+email_outbox = Table(
+    "email_outbox",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("data", JSON(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer(), nullable=False, default=0, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    # claim_due: WHERE sent_at IS NULL AND next_attempt_at <= now.
+    Index("ix_email_outbox_sent_at_next_attempt_at", "sent_at", "next_attempt_at"),
+)
+
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("type", String(64), nullable=False),
+    # No foreign key on purpose: the audit trail outlives a deleted account.
+    Column("user_id", Uuid(), nullable=True, index=True),
+    Column("occurred_at", UtcDateTime(), nullable=False, index=True),
+    Column("client_ip", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+    Column("data", JSON(), nullable=False),
+)

@@ -1,0 +1,185 @@
+"""Settings from ``NEODYME_*`` environment variables, validated once at start.
+
+Every value is checked before the service starts: a bad value stops it with a one-line
+message naming the variable (the CLI exits with code 2), rather than failing on the first
+request that happens to need it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+PREFIX = "NEODYME_"
+MIN_PRODUCTION_SECRET_BYTES = 32
+DEV_SECRET_FILE = Path(".neodyme-dev-secret")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TESTING = "testing"
+    PRODUCTION = "production"
+
+
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; ``str()`` is the one-line message for the operator."""
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("must be a TCP port (1-65535)")
+    return value
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _optional(raw: str) -> str | None:
+    return raw or None
+
+
+def _setting(default: Any, parse: Callable[[str], Any] = str, doc: str = "") -> Any:
+    return field(default=default, metadata={"parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All configuration. Field ``x`` is read from ``NEODYME_X``; the README's table is
+    generated from the ``doc`` metadata below (``neodyme settings``)."""
+
+    environment: Environment = _setting(
+        Environment.DEVELOPMENT, Environment, "development, testing or production"
+    )
+    database_url: str = _setting(
+        "sqlite+aiosqlite:///./neodyme.db",
+        doc="SQLAlchemy URL: sqlite+aiosqlite:///file.db, postgresql+psycopg://..., or memory://",
+    )
+    secret_key: str = _setting(
+        "",
+        doc="JWT signing key; 32+ bytes in production; development generates one into"
+        " `.neodyme-dev-secret`",
+    )
+    access_token_ttl: int = _setting(900, _positive_int, "access token lifetime, seconds")
+    refresh_token_ttl: int = _setting(
+        2_592_000, _positive_int, "refresh token family lifetime, seconds (absolute)"
+    )
+    jwt_issuer: str = _setting("neodyme", doc="`iss` claim")
+    jwt_audience: str = _setting("neodyme-api", doc="`aud` claim")
+    smtp_host: str | None = _setting(None, _optional, "SMTP server; unset: e-mails are logged")
+    smtp_port: int = _setting(587, _port, "SMTP port")
+    smtp_username: str | None = _setting(None, _optional, "SMTP login (optional)")
+    smtp_password: str | None = _setting(None, _optional, "SMTP password (optional)")
+    smtp_tls: SmtpTls = _setting(SmtpTls.STARTTLS, SmtpTls, "none, starttls or tls")
+    smtp_timeout: float = _setting(10.0, float, "seconds before an SMTP attempt is given up")
+    email_from: str = _setting("neodyme <no-reply@neodyme.local>", doc="From address")
+    outbox_poll_seconds: float = _setting(
+        5.0, float, "how often the e-mail dispatcher looks for due retries"
+    )
+    log_level: str = _setting("INFO", str.upper, "DEBUG, INFO, WARNING, ERROR")
+    argon2_memory_kib: int = _setting(19456, _positive_int, "argon2id memory cost, KiB")
+    argon2_time_cost: int = _setting(2, _positive_int, "argon2id passes")
+    argon2_parallelism: int = _setting(1, _positive_int, "argon2id lanes")
+    hash_concurrency: int = _setting(0, int, "concurrent hashes per process; 0 = one per CPU core")
+    max_body_bytes: int = _setting(65536, _positive_int, "largest accepted request body")
+    db_pool_size: int = _setting(10, _positive_int, "database connections per process")
+    db_timeout: float = _setting(5.0, float, "seconds to wait for a database connection")
+    docs: bool = _setting(True, _boolean, "serve the OpenAPI page under /schema")
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return timedelta(seconds=self.access_token_ttl)
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return timedelta(seconds=self.refresh_token_ttl)
+
+    @property
+    def uses_memory_storage(self) -> bool:
+        return self.database_url == "memory://"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            name = PREFIX + spec.name.upper()
+            raw = env.get(name)
+            if raw is None:
+                continue
+            try:
+                values[spec.name] = spec.metadata["parse"](raw.strip())
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r} is not valid: {_reason(exc)}") from None
+        return cls(**values).validated()
+
+    def validated(self) -> Settings:
+        """Check rules across values; in development, supply the generated secret."""
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL={self.log_level!r} is not a log level")
+        if not self.secret_key:
+            if self.environment is Environment.DEVELOPMENT:
+                return replace(self, secret_key=load_development_secret())
+            raise SettingsError(f"{PREFIX}SECRET_KEY must be set in {self.environment}")
+        if (
+            self.environment is Environment.PRODUCTION
+            and len(self.secret_key.encode()) < MIN_PRODUCTION_SECRET_BYTES
+        ):
+            raise SettingsError(
+                f"{PREFIX}SECRET_KEY must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
+                " in production (generate one: python -c 'import secrets;"
+                " print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+
+def _reason(exc: ValueError) -> str:
+    message = str(exc)
+    if message.startswith("invalid literal") or "could not convert" in message:
+        return "expected a number"
+    return message
+
+
+def load_development_secret(path: Path = DEV_SECRET_FILE) -> str:
+    """The development secret: generated once, kept in an untracked file so that tokens
+    survive restarts of ``make run``. Never used in production."""
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    return secret
+
+
+def settings_table() -> str:
+    """The configuration table of the README, so documentation cannot drift from code."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for spec in fields(Settings):
+        default = "" if spec.default in (None, "") else f"`{spec.default}`"
+        rows.append(f"| `{PREFIX}{spec.name.upper()}` | {default} | {spec.metadata['doc']} |")
+    return "\n".join(rows)

@@ -1,0 +1,117 @@
+"""The composition root: the only place that knows every adapter and reads settings.
+
+Infrastructure (engine, hasher, token service, notifier, dispatcher) are singletons; units
+of work and use cases are factories, so each call gets a fresh one. All providers are
+synchronous. Tests override providers (``container.notifier.override(...)``); nothing is
+monkeypatched and nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dependency_injector import containers, providers
+from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
+
+from neodyme_adapters.argon2_hasher import Argon2Hasher, Argon2Parameters
+from neodyme_adapters.clock import SystemClock
+from neodyme_adapters.jwt_tokens import JwtTokenService
+from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
+from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, make_sessionmaker
+from neodyme_app.config import Settings
+from neodyme_app.outbox_dispatcher import OutboxDispatcher
+from neodyme_domain.passwords import BOOK_POLICY
+from neodyme_domain.use_cases import (
+    AuthenticateUser,
+    DeliverOutbox,
+    GetCurrentUser,
+    GetUser,
+    RefreshTokens,
+    RegisterUser,
+)
+
+
+def _storage(settings: Settings) -> str:
+    return "memory" if settings.uses_memory_storage else "sql"
+
+
+def _notifier_kind(settings: Settings) -> str:
+    return "smtp" if settings.smtp_host else "console"
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    password_policy = providers.Object(BOOK_POLICY)
+    hasher = providers.Singleton(
+        Argon2Hasher,
+        parameters=providers.Factory(
+            Argon2Parameters,
+            memory_kib=settings.provided.argon2_memory_kib,
+            time_cost=settings.provided.argon2_time_cost,
+            parallelism=settings.provided.argon2_parallelism,
+        ),
+        max_concurrency=settings.provided.hash_concurrency,
+    )
+    tokens = providers.Singleton(
+        JwtTokenService,
+        secret=settings.provided.secret_key,
+        clock=clock,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+        access_ttl=settings.provided.access_ttl,
+        refresh_ttl=settings.provided.refresh_ttl,
+    )
+    notifier = providers.Selector(
+        providers.Callable(_notifier_kind, settings),
+        smtp=providers.Singleton(
+            SmtpNotifier,
+            host=settings.provided.smtp_host,
+            port=settings.provided.smtp_port,
+            from_address=settings.provided.email_from,
+            username=settings.provided.smtp_username,
+            password=settings.provided.smtp_password,
+            tls=settings.provided.smtp_tls,
+            timeout=settings.provided.smtp_timeout,
+        ),
+        console=providers.Singleton(ConsoleNotifier, logger=logging.getLogger("neodyme.email")),
+    )
+
+    engine = providers.Singleton(
+        make_engine,
+        settings.provided.database_url,
+        pool_size=settings.provided.db_pool_size,
+        pool_timeout=settings.provided.db_timeout,
+    )
+    sessionmaker = providers.Singleton(make_sessionmaker, engine)
+    memory_database = providers.Singleton(MemoryDatabase)
+
+    dispatcher = providers.Singleton(
+        OutboxDispatcher, poll_seconds=settings.provided.outbox_poll_seconds
+    )
+    uow = providers.Selector(
+        providers.Callable(_storage, settings),
+        sql=providers.Factory(
+            SqlAlchemyUnitOfWork, sessionmaker=sessionmaker, after_commit=dispatcher.provided.wake
+        ),
+        memory=providers.Factory(
+            InMemoryUnitOfWork, memory_database, after_commit=dispatcher.provided.wake
+        ),
+    )
+
+    register_user = providers.Factory(
+        RegisterUser, uow=uow, hasher=hasher, policy=password_policy, tokens=tokens, clock=clock
+    )
+    authenticate_user = providers.Factory(
+        AuthenticateUser, uow=uow, hasher=hasher, tokens=tokens, clock=clock
+    )
+    refresh_tokens = providers.Factory(RefreshTokens, uow=uow, tokens=tokens, clock=clock)
+    get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=tokens)
+    get_user = providers.Factory(GetUser, uow=uow)
+    deliver_outbox = providers.Factory(DeliverOutbox, uow=uow, notifier=notifier, clock=clock)
+
+
+def build_container(settings: Settings) -> Container:
+    """The one way to assemble neodyme, for the server, the CLI and in-process callers."""
+    return Container(settings=settings.validated())

@@ -1,0 +1,51 @@
+"""What handlers receive besides their body: the container, the caller, where it came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
+
+from neodyme_app.container import Container
+from neodyme_app.http.errors import ApiError
+from neodyme_domain.errors import InvalidToken
+from neodyme_domain.messages import RequestOrigin
+from neodyme_domain.model import User
+from neodyme_domain.use_cases import CurrentUserQuery
+
+MAX_USER_AGENT = 512
+
+# Explicit dependency markers; validation is skipped because these are our own objects,
+# not client input.
+ContainerDep = NamedDependency[SkipValidation[Container]]
+CurrentUser = NamedDependency[SkipValidation[User]]
+Origin = NamedDependency[SkipValidation[RequestOrigin]]
+
+
+def provide_container(state: State) -> Container:
+    container: Container = state.container
+    return container
+
+
+def provide_origin(request: Request[Any, Any, Any]) -> RequestOrigin:
+    """The socket peer and user agent, for the audit trail."""
+    agent = request.headers.get("user-agent")
+    return RequestOrigin(
+        client_ip=request.client.host if request.client else None,
+        user_agent=agent[:MAX_USER_AGENT] if agent else None,
+    )
+
+
+async def provide_current_user(request: Request[Any, Any, Any], container: ContainerDep) -> User:
+    """The authenticated user, from an ``Authorization: Bearer`` header only (a token in a
+    query string would end up in access logs and browser history)."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise ApiError("NOT_AUTHENTICATED", "Not authenticated")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken()
+    return await container.get_current_user()(CurrentUserQuery(token.strip()))

@@ -1,0 +1,60 @@
+"""The e-mail dispatcher: a background task in each server process that drains the outbox.
+
+It wakes at once when a unit of work commits an outbox entry (``wake``), and on a timer so
+that retries come due and entries left behind by a crashed process are picked up. Several
+processes may run one each: claiming entries with a lease keeps them from sending the
+same e-mail twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from neodyme_domain.use_cases import DeliverOutbox
+
+log = logging.getLogger("neodyme.outbox")
+
+
+class OutboxDispatcher:
+    def __init__(self, poll_seconds: float) -> None:
+        self._poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def start(self, deliver: Callable[[], DeliverOutbox]) -> None:
+        """Run in the background, building a ``DeliverOutbox`` per round with ``deliver``."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(deliver), name="outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @staticmethod
+    async def drain(deliver: Callable[[], DeliverOutbox]) -> int:
+        """Deliver everything due now; returns how many e-mails were sent."""
+        sent = 0
+        while True:
+            delivery = await deliver()()
+            sent += delivery.sent
+            if delivery.sent + delivery.failed == 0:
+                return sent
+
+    async def _run(self, deliver: Callable[[], DeliverOutbox]) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+            self._wakeup.clear()
+            try:
+                await self.drain(deliver)
+            except Exception:  # the loop must outlive any one failure (e.g. database down)
+                log.exception("outbox delivery failed; retrying later")

@@ -1,0 +1,377 @@
+"""What only the SQLAlchemy adapters promise: migrations that build exactly the tables,
+engines that survive concurrent writers, connectivity failures reported as
+ServiceUnavailable, the after-commit wake-up, and the database-level rules (cascade)."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from neodyme_adapters.sqlalchemy import (
+    SqlAlchemyUnitOfWork,
+    downgrade,
+    make_engine,
+    make_sessionmaker,
+    metadata,
+    ping,
+    to_async_url,
+    upgrade,
+)
+from neodyme_domain.errors import EmailAlreadyExists, ServiceUnavailable
+from tests.contract.conftest import run_scoped_name
+from tests.support.builders import a_message, a_refresh_token, a_user, utc_now
+from tests.support.database import empty_tables
+from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
+
+# --- fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of this test's own."""
+    if request.param == "sqlite":
+        path = tmp_path / "neodyme.db"
+        path.write_bytes(sqlite_template.read_bytes())
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    yield request.getfixturevalue("postgres_contract_url")
+
+
+@pytest.fixture
+async def engine(sql_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(sql_url)
+    yield engine
+    if engine.dialect.name == "postgresql":
+        await empty_tables(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def migration_scratch_url(worker_id: str) -> Iterator[str]:
+    """An empty (unmigrated) PostgreSQL database, dropped after the test."""
+    base_url = resolve_postgres_url()
+    name = run_scoped_name("neodyme_migrations", worker_id)
+    yield scratch_database(base_url, name)
+    drop_database(base_url, name)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the block ends
+
+
+def schema_differences(url: str) -> list[object]:
+    sync_url = to_async_url(url)
+    if sync_url.get_backend_name() == "sqlite":
+        sync_url = sync_url.set(drivername="sqlite")
+    engine = create_engine(sync_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+# --- migrations ---------------------------------------------------------------------------
+
+
+def test_migrated_sqlite_schema_is_exactly_the_tables(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/nested/dirs/neodyme.db"  # the directory is created too
+
+    upgrade(url)
+
+    assert schema_differences(url) == []
+
+
+def test_migrated_postgres_schema_is_exactly_the_tables(migration_scratch_url: str) -> None:
+    upgrade(migration_scratch_url)
+
+    assert schema_differences(migration_scratch_url) == []
+
+
+def test_upgrade_twice_is_harmless_and_downgrade_empties_the_database(
+    migration_scratch_url: str, tmp_path: Path
+) -> None:
+    for url in (migration_scratch_url, f"sqlite:///{tmp_path}/neodyme.db"):
+        upgrade(url)
+        upgrade(url)
+        downgrade(url, "base")
+        sync_url = to_async_url(url)
+        if sync_url.get_backend_name() == "sqlite":
+            sync_url = sync_url.set(drivername="sqlite")
+        engine = create_engine(sync_url)
+        try:
+            with engine.connect() as connection:
+                assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        finally:
+            engine.dispose()
+        upgrade(url)
+        assert schema_differences(url) == []
+
+
+async def test_upgrade_refuses_to_run_inside_an_event_loop(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="to_thread"):
+        upgrade(f"sqlite:///{tmp_path}/neodyme.db")
+
+
+# --- engines and URLs ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@db:5432/neodyme", "postgresql+psycopg://u:p@db:5432/neodyme"),
+        ("postgres://u@db/neodyme", "postgresql+psycopg://u@db/neodyme"),
+        ("postgresql+psycopg://u@db/neodyme", "postgresql+psycopg://u@db/neodyme"),
+        ("sqlite:///var/neodyme.db", "sqlite+aiosqlite:///var/neodyme.db"),
+        ("sqlite+aiosqlite:////abs/neodyme.db", "sqlite+aiosqlite:////abs/neodyme.db"),
+    ],
+)
+def test_urls_are_given_the_async_driver(given: str, expected: str) -> None:
+    assert to_async_url(given).render_as_string(hide_password=False) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "mysql://u@db/neodyme",
+        "postgresql+asyncpg://u@db/neodyme",
+    ],
+)
+def test_unsupported_urls_are_refused_with_a_clear_error(url: str) -> None:
+    with pytest.raises(ValueError, match="use"):
+        make_engine(url)
+
+
+async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/neodyme.db")
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+    finally:
+        await engine.dispose()
+
+
+async def test_ping_answers_when_the_database_is_up(engine: AsyncEngine) -> None:
+    await ping(engine)
+
+
+async def test_ping_of_an_unreachable_database_raises_service_unavailable() -> None:
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/none")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await ping(engine)
+    finally:
+        await engine.dispose()
+
+
+# --- unit of work ---------------------------------------------------------------------------
+
+
+async def test_an_unreachable_database_raises_service_unavailable_with_the_cause() -> None:
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/none")
+    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    try:
+        with pytest.raises(ServiceUnavailable) as raised:
+            async with uow:
+                await uow.users.get(a_user().id)
+    finally:
+        await engine.dispose()
+
+    assert isinstance(raised.value.__cause__, OperationalError)
+
+
+async def test_a_postgres_connection_killed_mid_transaction_raises_service_unavailable(
+    postgres_contract_url: str,
+) -> None:
+    engine = make_engine(postgres_contract_url)
+    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+
+    async def kill_own_connection() -> None:
+        async with engine.connect() as killer:
+            await killer.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state LIKE 'idle in transaction%'"
+                )
+            )
+            await killer.commit()
+
+    async def register_two() -> None:
+        async with uow:
+            await uow.users.add(a_user())
+            await kill_own_connection()
+            await uow.users.add(a_user("grace@example.com"))
+            await uow.commit()
+
+    try:
+        with pytest.raises(ServiceUnavailable) as raised:
+            await register_two()
+    finally:
+        await engine.dispose()
+
+    assert isinstance(raised.value.__cause__, DBAPIError)
+
+
+async def test_domain_errors_leave_the_unit_of_work_untranslated(engine: AsyncEngine) -> None:
+    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    async with uow:
+        await uow.users.add(a_user())
+        await uow.commit()
+
+    async def register_again() -> None:
+        async with uow:
+            await uow.users.add(a_user())
+            await uow.commit()
+
+    with pytest.raises(EmailAlreadyExists):
+        await register_again()
+
+
+async def test_after_commit_is_called_only_for_transactions_that_queued_an_email(
+    engine: AsyncEngine,
+) -> None:
+    wakes: list[datetime] = []
+    uow = SqlAlchemyUnitOfWork(
+        make_sessionmaker(engine), after_commit=lambda: wakes.append(utc_now())
+    )
+
+    async with uow:
+        await uow.users.add(a_user())
+        await uow.commit()
+    assert wakes == []
+
+    async with uow:
+        await uow.outbox.add(a_message(), utc_now())  # rolled back: nothing to deliver
+    assert wakes == []
+
+    async with uow:
+        await uow.outbox.add(a_message(), utc_now())
+        await uow.commit()
+        await uow.commit()  # nothing new queued since the first commit
+    assert len(wakes) == 1
+
+
+async def test_a_failing_after_commit_does_not_undo_or_fail_the_commit(
+    engine: AsyncEngine,
+) -> None:
+    def broken_wake() -> None:
+        raise RuntimeError("dispatcher is gone")
+
+    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine), after_commit=broken_wake)
+    async with uow:
+        await uow.outbox.add(a_message(), utc_now())
+        await uow.commit()
+
+    async with uow:
+        assert len(await uow.outbox.claim_due(utc_now(), 10, timedelta(seconds=60))) == 1
+
+
+async def test_a_unit_of_work_cannot_be_entered_while_in_use(engine: AsyncEngine) -> None:
+    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    async with uow:
+        with pytest.raises(RuntimeError, match="already in use"):
+            await uow.__aenter__()
+
+
+async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
+    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    with pytest.raises(StatementError, match="naive datetime") as raised:
+        async with uow:
+            await uow.users.add(a_user(now=datetime(2024, 1, 1, 12, 0)))
+
+    assert isinstance(raised.value.orig, ValueError)
+
+
+async def test_deleting_a_user_deletes_their_refresh_tokens(engine: AsyncEngine) -> None:
+    user = a_user()
+    record = a_refresh_token(user.id)
+    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    async with uow:
+        await uow.users.add(user)
+        await uow.refresh_tokens.add(record)
+        await uow.commit()
+
+    async with uow:
+        await uow.users.delete(user.id)
+        await uow.commit()
+
+    async with uow:
+        assert await uow.refresh_tokens.get(record.token_digest) is None
+
+
+# --- SQLite under several processes ------------------------------------------------------
+
+WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, make_sessionmaker
+    from tests.support.builders import a_user
+
+    async def main(url, tag):
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+
+        async def add(i):
+            uow = SqlAlchemyUnitOfWork(sessions)
+            async with uow:
+                # read, then write: the pattern that deadlocks deferred SQLite transactions
+                await uow.users.get_by_email(a_user(f"{tag}-{i}@example.com").email)
+                await uow.users.add(a_user(f"{tag}-{i}@example.com"))
+                await uow.commit()
+
+        await asyncio.gather(*(add(i) for i in range(15)))
+        await engine.dispose()
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+def test_sqlite_writers_in_several_processes_all_commit(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "shared.db"
+    path.write_bytes(sqlite_template.read_bytes())
+    url = f"sqlite+aiosqlite:///{path}"
+    root = Path(__file__).resolve().parents[2]
+
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, url, f"p{n}"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for n in range(3)
+    ]
+    for writer in writers:
+        _out, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err.decode()
+
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (45,)

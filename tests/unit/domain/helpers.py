@@ -1,0 +1,72 @@
+"""Plain helpers for arranging and observing state in the in-memory database.
+
+They go through a unit of work like any other caller would, so what they arrange is what a
+use case will see, and what they read is what was committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
+from neodyme_domain import SecurityEvent, User, UserId
+
+PASSWORD = "SecurePassword123!"
+"""Meets every rule of the book's policy."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How many rows of each kind are committed: equal before and after means nothing was
+    written."""
+
+    users: int
+    refresh_tokens: int
+    outbox: int
+    events: int
+
+
+def counts(database: MemoryDatabase) -> Counts:
+    state = database.state
+    return Counts(
+        users=len(state.users),
+        refresh_tokens=len(state.refresh_tokens),
+        outbox=len(state.outbox),
+        events=len(state.events),
+    )
+
+
+def events_of(database: MemoryDatabase, kind: str) -> list[SecurityEvent]:
+    return [event for event in database.events if event.type == kind]
+
+
+async def stored_user(database: MemoryDatabase, user_id: UserId) -> User | None:
+    async with InMemoryUnitOfWork(database) as uow:
+        return await uow.users.get(user_id)
+
+
+async def set_active(database: MemoryDatabase, user_id: UserId, *, active: bool) -> None:
+    async with InMemoryUnitOfWork(database) as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None
+        user.is_active = active
+        await uow.users.update(user)
+        await uow.commit()
+
+
+async def delete_user(database: MemoryDatabase, user_id: UserId) -> None:
+    async with InMemoryUnitOfWork(database) as uow:
+        await uow.users.delete(user_id)
+        await uow.commit()
+
+
+async def store_password_hash(
+    database: MemoryDatabase, user_id: UserId, hashed: str, now: datetime
+) -> None:
+    async with InMemoryUnitOfWork(database) as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None
+        user.replace_password_hash(hashed, now)
+        await uow.users.update(user)
+        await uow.commit()

@@ -1,0 +1,216 @@
+"""The welcome e-mail: a failing mail server never fails a registration, and never loses
+the e-mail. The outbox keeps it and DeliverOutbox retries with a growing, capped delay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from neodyme_adapters.clock import ManualClock
+from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase, RecordingNotifier
+from neodyme_domain import EmailMessage
+from neodyme_domain.use_cases import (
+    AuthenticateCommand,
+    AuthenticateUser,
+    DeliverOutbox,
+    Delivery,
+    RegisterCommand,
+    Registered,
+    RegisterUser,
+)
+from neodyme_domain.use_cases.deliver_outbox import backoff
+from tests.unit.domain.helpers import PASSWORD, stored_user
+
+SMTP_DOWN = ConnectionRefusedError("SMTP server unreachable")
+
+
+async def test_delivery_sends_the_welcome_email_once(
+    alice: Registered, deliver_outbox: DeliverOutbox, notifier: RecordingNotifier
+) -> None:
+    assert await deliver_outbox() == Delivery(sent=1, failed=0)
+    assert await deliver_outbox() == Delivery(sent=0, failed=0)
+
+    [welcome] = notifier.sent
+    assert welcome.kind == "welcome"
+    assert welcome.to == "alice@example.com"
+    assert welcome.data["user_name"] == "Alice Liddell"
+
+
+async def test_delivery_marks_the_entry_sent(
+    alice: Registered, deliver_outbox: DeliverOutbox, database: MemoryDatabase, clock: ManualClock
+) -> None:
+    await deliver_outbox()
+
+    [entry] = database.outbox
+    assert entry.sent_at == clock.now()
+    assert entry.attempts == 0
+    assert entry.last_error is None
+
+
+async def test_registration_succeeds_while_the_mail_server_is_down(
+    register_user: RegisterUser,
+    authenticate_user: AuthenticateUser,
+    notifier: RecordingNotifier,
+    database: MemoryDatabase,
+) -> None:
+    notifier.failure = SMTP_DOWN
+
+    registered = await register_user(RegisterCommand("jane@example.com", "Jane Doe", PASSWORD))
+
+    assert await stored_user(database, registered.user.id) == registered.user
+    [entry] = database.outbox
+    assert entry.sent_at is None
+    logged_in = await authenticate_user(AuthenticateCommand("jane@example.com", PASSWORD))
+    assert logged_in.user.id == registered.user.id
+
+
+async def test_failed_email_is_kept_retried_after_backoff_and_sent_exactly_once(
+    alice: Registered,
+    deliver_outbox: DeliverOutbox,
+    notifier: RecordingNotifier,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    notifier.failure = SMTP_DOWN
+
+    assert await deliver_outbox() == Delivery(sent=0, failed=1)
+
+    # The registration stands; the e-mail waits with its failure counted.
+    assert await stored_user(database, alice.user.id) is not None
+    [entry] = database.outbox
+    assert entry.sent_at is None
+    assert entry.attempts == 1
+    assert entry.last_error == "ConnectionRefusedError: SMTP server unreachable"
+    assert entry.next_attempt_at is not None
+    assert entry.next_attempt_at == clock.now() + timedelta(seconds=2)
+    assert notifier.sent == []
+
+    # Before the retry time nothing is attempted, even with the server back.
+    notifier.failure = None
+    assert await deliver_outbox() == Delivery(sent=0, failed=0)
+    assert notifier.attempts == 1
+
+    clock.advance(entry.next_attempt_at - clock.now() + timedelta(seconds=1))
+    assert await deliver_outbox() == Delivery(sent=1, failed=0)
+    assert await deliver_outbox() == Delivery(sent=0, failed=0)
+
+    assert [m.to for m in notifier.sent] == ["alice@example.com"]
+    [entry] = database.outbox
+    assert entry.sent_at == clock.now()
+    assert entry.attempts == 1
+    assert entry.last_error is None
+
+
+async def test_each_further_failure_doubles_the_wait(
+    alice: Registered,
+    deliver_outbox: DeliverOutbox,
+    notifier: RecordingNotifier,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    notifier.failure = SMTP_DOWN
+    waits = []
+    for _ in range(4):
+        await deliver_outbox()
+        [entry] = database.outbox
+        assert entry.next_attempt_at is not None
+        waits.append(entry.next_attempt_at - clock.now())
+        clock.advance(waits[-1])
+
+    assert waits == [timedelta(seconds=s) for s in (2, 4, 8, 16)]
+    assert database.outbox[0].attempts == 4
+
+
+async def test_a_long_outage_is_retried_at_the_ceiling_without_crashing_the_dispatcher(
+    alice: Registered,
+    deliver_outbox: DeliverOutbox,
+    notifier: RecordingNotifier,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    # Regression: past ~47 attempts the delay computation overflowed timedelta.
+    notifier.failure = SMTP_DOWN
+    for _ in range(60):
+        assert await deliver_outbox() == Delivery(sent=0, failed=1)
+        clock.advance(timedelta(minutes=10))
+
+    [entry] = database.outbox
+    assert entry.attempts == 60
+    assert entry.next_attempt_at == clock.now()  # last failure + the 10-minute ceiling
+
+    notifier.failure = None
+    assert await deliver_outbox() == Delivery(sent=1, failed=0)
+    assert len(notifier.sent) == 1
+
+
+async def test_a_claimed_entry_is_not_taken_again_while_its_lease_runs(
+    alice: Registered,
+    database: MemoryDatabase,
+    notifier: RecordingNotifier,
+    clock: ManualClock,
+) -> None:
+    # A dispatcher that claimed an entry and died before recording the outcome.
+    async with InMemoryUnitOfWork(database) as uow:
+        [claimed] = await uow.outbox.claim_due(clock.now(), 10, timedelta(seconds=60))
+        await uow.commit()
+    deliver = DeliverOutbox(uow=InMemoryUnitOfWork(database), notifier=notifier, clock=clock)
+
+    assert await deliver() == Delivery(sent=0, failed=0)
+    clock.advance(timedelta(seconds=61))
+    assert await deliver() == Delivery(sent=1, failed=0)
+    assert [m.data["user_id"] for m in notifier.sent] == [claimed.message.data["user_id"]]
+
+
+async def test_one_failing_email_does_not_hold_back_the_others(
+    alice: Registered,
+    bob: Registered,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    class RefusesAlice(RecordingNotifier):
+        async def send(self, message: EmailMessage) -> None:
+            if message.to == "alice@example.com":
+                self.attempts += 1
+                raise SMTP_DOWN
+            await super().send(message)
+
+    notifier = RefusesAlice()
+    deliver = DeliverOutbox(uow=InMemoryUnitOfWork(database), notifier=notifier, clock=clock)
+
+    assert await deliver() == Delivery(sent=1, failed=1)
+    assert [m.to for m in notifier.sent] == ["bob@example.com"]
+
+
+# --- backoff -------------------------------------------------------------------------------
+
+BASE = timedelta(seconds=2)
+CEILING = timedelta(minutes=10)
+
+
+def test_backoff_starts_at_the_base_and_doubles() -> None:
+    assert [backoff(n, BASE, CEILING) for n in (1, 2, 3, 4, 5)] == [
+        timedelta(seconds=s) for s in (2, 4, 8, 16, 32)
+    ]
+
+
+def test_backoff_never_goes_below_the_base() -> None:
+    assert backoff(0, BASE, CEILING) == BASE
+    assert backoff(-3, BASE, CEILING) == BASE
+
+
+def test_backoff_grows_monotonically_up_to_the_ceiling() -> None:
+    delays = [backoff(n, BASE, CEILING) for n in range(1, 40)]
+
+    assert delays == sorted(delays)
+    assert max(delays) == CEILING
+    assert delays[-1] == CEILING
+
+
+@pytest.mark.parametrize("attempts", [47, 48, 64, 100, 10_000])
+def test_backoff_is_capped_however_many_attempts_failed(attempts: int) -> None:
+    assert backoff(attempts, BASE, CEILING) == CEILING
+
+
+def test_backoff_caps_at_a_ceiling_below_the_base() -> None:
+    assert backoff(1, timedelta(minutes=5), timedelta(minutes=1)) == timedelta(minutes=1)

@@ -1,0 +1,75 @@
+"""The HTTP app through Litestar's test client, on a container with in-memory storage and
+a recording notifier: no network, no disk, real use cases and real (cheap) hashing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+from litestar.testing import AsyncTestClient
+
+from neodyme_adapters.memory import RecordingNotifier
+from neodyme_app.config import Environment, Settings
+from neodyme_app.container import Container, build_container
+from neodyme_app.http import create_app
+
+PASSWORD = "SecurePassword123!"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        environment=Environment.TESTING,
+        database_url="memory://",
+        secret_key="unit-tests-secret-key-of-at-least-32-bytes",
+        argon2_memory_kib=64,
+        argon2_time_cost=1,
+    )
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def container(settings: Settings, notifier: RecordingNotifier) -> Container:
+    container = build_container(settings)
+    container.notifier.override(providers.Object(notifier))
+    return container
+
+
+@pytest.fixture
+async def client(container: Container) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(app=create_app(container)) as client:
+        yield client
+
+
+@pytest.fixture
+def register(client: AsyncTestClient[Any]) -> Callable[..., Any]:
+    """POST /auth/register with sensible defaults; returns the response."""
+
+    async def register(email: str, password: str = PASSWORD, full_name: str = "Test User") -> Any:
+        return await client.post(
+            "/api/v1/auth/register",
+            json={"email": email, "full_name": full_name, "password": password},
+        )
+
+    return register
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for background work (the outbox dispatcher) without sleeping a fixed time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
