@@ -76,10 +76,18 @@ class UnitOfWork(Protocol):
     A unit of work may be entered again after it was left: each entry is a new transaction.
     """
 
-    users: UserRepository
-    refresh_tokens: RefreshTokenStore
-    outbox: Outbox
-    events: EventRecorder
+    # Read-only properties: an adapter may expose its own repository types.
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenStore: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def events(self) -> EventRecorder: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -83,7 +83,7 @@ def _sql_event_reader(engine: AsyncEngine) -> EventReader:
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+def adapter_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
     """The adapter under test: None for memory, else a migrated, empty database.
 
     Synchronous on purpose: the session fixtures it may pull in run ``upgrade()``, which
@@ -100,8 +100,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
 
 
 @pytest.fixture
-async def store(database_url: str | None) -> AsyncIterator[Store]:
-    if database_url is None:
+async def store(adapter_database_url: str | None) -> AsyncIterator[Store]:
+    if adapter_database_url is None:
         database = MemoryDatabase()
 
         async def read_memory_events() -> list[SecurityEvent]:
@@ -110,7 +110,7 @@ async def store(database_url: str | None) -> AsyncIterator[Store]:
         yield Store(lambda: InMemoryUnitOfWork(database), read_memory_events)
         return
 
-    engine = make_engine(database_url)
+    engine = make_engine(adapter_database_url)
     sessionmaker = make_sessionmaker(engine)
     try:
         yield Store(lambda: SqlAlchemyUnitOfWork(sessionmaker), _sql_event_reader(engine))

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
+from neodyme_domain.ports import UnitOfWork
 from neodyme_domain.tokens import RefreshTokenRecord
 
 
@@ -198,3 +199,8 @@ class InMemoryUnitOfWork:
         self.refresh_tokens = InMemoryRefreshTokenStore(state)
         self.outbox = InMemoryOutbox(state)
         self.events = InMemoryEventRecorder(state)
+
+
+if TYPE_CHECKING:
+    # mypy proves here, once, that the adapter fits the port the use cases are written for.
+    _checked: type[UnitOfWork] = InMemoryUnitOfWork

@@ -77,9 +77,7 @@ def error_response(
     headers = {"X-Request-ID": rid}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    body = ErrorEnvelope(
-        ErrorBody(code, message, dict(details or {}), rid)
-    )
+    body = ErrorEnvelope(ErrorBody(code, message, dict(details or {}), rid))
     return Response(body, status_code=status, headers=headers)
 
 
