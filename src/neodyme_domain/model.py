@@ -29,8 +29,16 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+_JOINERS = frozenset("\u200c\u200d")
+"""Zero-width (non-)joiners: format characters that real names need (Persian, emoji)."""
+
+
 def _has_control_characters(text: str) -> bool:
-    return any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text)
+    """Control, line-separator and format characters (bidi overrides can disguise a name),
+    except the joiners."""
+    return any(
+        unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} and ch not in _JOINERS for ch in text
+    )
 
 
 @dataclass(frozen=True, slots=True)

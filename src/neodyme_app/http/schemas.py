@@ -95,7 +95,7 @@ class SessionOut(msgspec.Struct, frozen=True):
         )
 
 
-class Status(msgspec.Struct, frozen=True):
+class Status(msgspec.Struct, frozen=True, omit_defaults=True):
     status: str
     checks: dict[str, str] = msgspec.field(default_factory=dict)
 

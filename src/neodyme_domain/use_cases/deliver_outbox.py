@@ -15,13 +15,13 @@ class Delivery:
 
 
 def backoff(attempts: int, base: timedelta, ceiling: timedelta) -> timedelta:
-    """Exponential: base, 2*base, 4*base... capped, so a long outage is retried calmly."""
-    exponent = max(attempts - 1, 0)
-    # Compare before multiplying: base * 2**exponent overflows timedelta after a few dozen
-    # attempts (47 at the defaults, about eight hours of outage), which would crash the
-    # dispatcher exactly when it should be retrying calmly.
-    if base > timedelta(0) and 2 ** min(exponent, 128) >= ceiling / base:
-        return ceiling
+    """Exponential: base, 2*base, 4*base... capped, so a long outage is retried calmly.
+
+    The exponent is clamped before multiplying: ``base * 2**n`` would overflow timedelta
+    after a few dozen attempts (about eight hours of outage at the defaults) and crash the
+    dispatcher exactly when it should keep retrying.
+    """
+    exponent = min(max(attempts - 1, 0), 32)
     return min(base * (1 << exponent), ceiling)
 
 

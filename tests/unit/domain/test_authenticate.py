@@ -53,7 +53,9 @@ def login(email: str, password: str) -> AuthenticateCommand:
     return AuthenticateCommand(email=email, password=password, origin=ORIGIN)
 
 
-async def failure(authenticate_user: AuthenticateUser, email: str, password: str) -> Exception:
+async def failure(
+    authenticate_user: AuthenticateUser, email: str, password: str
+) -> InvalidCredentials | AccountInactive:
     with pytest.raises((InvalidCredentials, AccountInactive)) as raised:
         await authenticate_user(login(email, password))
     return raised.value
@@ -123,9 +125,8 @@ async def test_login_with_unknown_email_looks_like_wrong_password(
     unknown = await failure(authenticate_user, "nobody@example.com", PASSWORD)
     wrong = await failure(authenticate_user, "alice@example.com", "WrongPassword123!")
 
-    assert type(unknown) is type(wrong) is InvalidCredentials
-    assert isinstance(unknown, InvalidCredentials)
-    assert isinstance(wrong, InvalidCredentials)
+    assert type(unknown) is InvalidCredentials
+    assert type(wrong) is InvalidCredentials
     assert unknown.code == wrong.code == "INVALID_CREDENTIALS"
     assert unknown.message == wrong.message == "Invalid email or password"
     assert unknown.details == wrong.details == {}

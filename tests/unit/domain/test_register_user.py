@@ -178,6 +178,14 @@ async def test_a_full_name_of_exactly_200_characters_is_accepted(
     assert len(registered.user.full_name) == 200
 
 
+async def test_a_name_with_zero_width_joiners_is_accepted(register_user: RegisterUser) -> None:
+    persian = "\u0645\u0647\u200c\u0646\u0627\u0632"  # a Persian name needs the ZWNJ
+
+    registered = await register_user(command(full_name=persian))
+
+    assert registered.user.full_name == persian
+
+
 # --- duplicate e-mail ----------------------------------------------------------------------
 
 
@@ -308,6 +316,7 @@ async def test_invalid_email_is_a_validation_error_naming_the_field(
         ("Jane\r\nBcc: victim@example.com", "must not contain control characters"),
         ("Jane\u2028Doe", "must not contain control characters"),
         ("Jane\u200bDoe", "must not contain control characters"),
+        ("Jane\u202eeoD", "must not contain control characters"),  # bidi override
     ],
 )
 async def test_invalid_full_name_is_a_validation_error_naming_the_field(
