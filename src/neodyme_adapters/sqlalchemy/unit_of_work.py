@@ -17,13 +17,7 @@ from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
 )
 from neodyme_domain.errors import ServiceUnavailable
-from neodyme_domain.ports import (
-    EventRecorder,
-    Outbox,
-    RefreshTokenStore,
-    UnitOfWork,
-    UserRepository,
-)
+from neodyme_domain.ports import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +43,10 @@ class SqlAlchemyUnitOfWork:
     ``ServiceUnavailable`` with the original chained as ``__cause__``.
     """
 
-    # Annotated with the ports' types, not the concrete classes: the protocol declares
-    # them as plain (settable) attributes, which mypy compares invariantly, so only these
-    # annotations let the class satisfy ``UnitOfWork`` statically.
-    users: UserRepository
-    refresh_tokens: RefreshTokenStore
-    outbox: Outbox
-    events: EventRecorder
+    users: SqlAlchemyUserRepository
+    refresh_tokens: SqlAlchemyRefreshTokenStore
+    outbox: SqlAlchemyOutbox
+    events: SqlAlchemyEventRecorder
 
     def __init__(
         self,
