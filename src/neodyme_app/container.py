@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 
 from dependency_injector import containers, providers
-from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 
 from neodyme_adapters.argon2_hasher import Argon2Hasher, Argon2Parameters
 from neodyme_adapters.clock import SystemClock
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
+from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, make_sessionmaker
 from neodyme_app.config import Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
