@@ -20,6 +20,8 @@ from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from neodyme_domain.passwords import normalise
+
 R = TypeVar("R")
 
 
@@ -52,10 +54,10 @@ class Argon2Hasher:
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await self._run(self._argon2.hash, password)
+        return await self._run(self._argon2.hash, normalise(password))
 
     async def verify(self, hashed: str, password: str) -> bool:
-        return await self._run(self._verify_sync, hashed, password)
+        return await self._run(self._verify_sync, hashed, normalise(password))
 
     async def verify_dummy(self, password: str) -> None:
         if self._dummy_hash is None:

@@ -56,6 +56,7 @@ class JwtTokenService:
                 "type": "access",
                 "jti": uuid.uuid4().hex,
                 "permissions": list(user.permissions),
+                "ver": user.token_version,
             },
             now,
             now + self._access_ttl,
@@ -75,11 +76,15 @@ class JwtTokenService:
         permissions = claims.get("permissions")
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise InvalidToken()
+        version = claims.get("ver")
+        if type(version) is not int:
+            raise InvalidToken(context={"reason": "no token version"})
         return AccessClaims(
             user_id=_user_id(claims),
             permissions=tuple(permissions),
             token_id=str(claims["jti"]),
             expires_at=_timestamp(claims["exp"]),
+            token_version=version,
         )
 
     def decode_refresh(self, token: str) -> RefreshClaims:

@@ -83,6 +83,14 @@ class InvalidToken(DomainError):
     default_message = "The token is invalid or expired"
 
 
+class InvalidLink(InvalidToken):
+    """A one-time e-mailed token (reset, verification) that is unknown, used, expired or
+    outlived by a password change. Same code as InvalidToken; answered with 400, because
+    the request carries the token in its body, not as credentials."""
+
+    default_message = "The link is invalid, expired or already used"
+
+
 class TokenReused(DomainError):
     code = "TOKEN_REUSED"
     default_message = "This refresh token was already used; all sessions of its family are revoked"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from neodyme_domain.model import User, UserId, new_id
@@ -33,6 +33,41 @@ class EmailMessage:
             data={"user_name": user.full_name, "user_id": str(user.id)},
         )
 
+    @classmethod
+    def password_reset(cls, user: User, link: str, valid_for: timedelta) -> EmailMessage:
+        return cls(
+            kind="password_reset",
+            to=user.email.value,
+            subject="Reset your neodyme password",
+            body=(
+                f"Hello {user.full_name},\n\n"
+                "someone (hopefully you) asked to reset the password of this account.\n"
+                f"Open this link within {_minutes(valid_for)} minutes to choose a new one:\n\n"
+                f"{link}\n\n"
+                "If it was not you, ignore this e-mail: your password stays as it is.\n"
+            ),
+            data={"user_name": user.full_name, "user_id": str(user.id), "link": link},
+        )
+
+    @classmethod
+    def verification(cls, user: User, link: str, valid_for: timedelta) -> EmailMessage:
+        return cls(
+            kind="email_verification",
+            to=user.email.value,
+            subject="Confirm your e-mail address for neodyme",
+            body=(
+                f"Hello {user.full_name},\n\n"
+                f"open this link within {_minutes(valid_for)} minutes to confirm that this"
+                " address is yours:\n\n"
+                f"{link}\n"
+            ),
+            data={"user_name": user.full_name, "user_id": str(user.id), "link": link},
+        )
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
@@ -59,6 +94,19 @@ class SecurityEvent:
     user_agent: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     id: uuid.UUID = field(default_factory=new_id)
+
+    @classmethod
+    def of(
+        cls, type: str, at: datetime, user_id: UserId | None, origin: RequestOrigin, **data: Any
+    ) -> SecurityEvent:
+        return cls(
+            type=type,
+            occurred_at=at,
+            user_id=user_id,
+            client_ip=origin.client_ip,
+            user_agent=origin.user_agent,
+            data=data,
+        )
 
 
 @dataclass(frozen=True, slots=True)

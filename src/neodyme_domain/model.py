@@ -121,6 +121,9 @@ class User:
     is_superuser: bool
     created_at: datetime
     updated_at: datetime
+    token_version: int = 0
+    """Stamped into every access token and one-time link; bumping it revokes them all at
+    once (deactivation, password change or reset), checked on each request."""
 
     @classmethod
     def register(
@@ -149,7 +152,29 @@ class User:
         self._touch(now)
 
     def replace_password_hash(self, hashed_password: str, now: datetime) -> None:
+        """The same password under new hashing parameters: sessions stay valid."""
         self.hashed_password = hashed_password
+        self._touch(now)
+
+    def change_password(self, hashed_password: str, now: datetime) -> None:
+        """A new password: every token issued before it stops working."""
+        self.hashed_password = hashed_password
+        self._revoke_tokens(now)
+
+    def deactivate(self, now: datetime) -> None:
+        self.is_active = False
+        self._revoke_tokens(now)
+
+    def activate(self, now: datetime) -> None:
+        self.is_active = True
+        self._touch(now)
+
+    def mark_verified(self, now: datetime) -> None:
+        self.is_verified = True
+        self._touch(now)
+
+    def _revoke_tokens(self, now: datetime) -> None:
+        self.token_version += 1
         self._touch(now)
 
     def _touch(self, now: datetime) -> None:

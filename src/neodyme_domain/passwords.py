@@ -1,9 +1,17 @@
-"""Password policies. The book's rules are the default; each rule has a name clients can show."""
+"""Password policies. Each rule has a name that clients can show when it is not met.
+
+Two profiles: ``book`` (the default: the book's composition rules) and ``nist`` (NIST SP
+800-63B: length over composition, and a blocklist of common passwords). Passwords are
+compared in their NFKC form, so that the same password typed on two keyboards (composed
+or decomposed accents, full-width digits) is one password; nothing is ever truncated.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from neodyme_domain.errors import ValidationFailed, WeakPassword
@@ -17,6 +25,10 @@ class PasswordPolicy(Protocol):
         """Raise WeakPassword naming every unmet rule, or ValidationFailed when too long."""
 
 
+def normalise(password: str) -> str:
+    return unicodedata.normalize("NFKC", password)
+
+
 def _is_special(ch: str) -> bool:
     return not (ch.islower() or ch.isupper() or ch.isdigit())
 
@@ -27,13 +39,24 @@ class Rule:
     holds: Callable[[str], bool]
 
 
+def min_length(n: int) -> Rule:
+    return Rule("min_length", lambda p: len(p) >= n)
+
+
 BOOK_RULES: tuple[Rule, ...] = (
-    Rule("min_length", lambda p: len(p) >= 8),
+    min_length(8),
     Rule("lowercase", lambda p: any(ch.islower() for ch in p)),
     Rule("uppercase", lambda p: any(ch.isupper() for ch in p)),
     Rule("digit", lambda p: any(ch.isdigit() for ch in p)),
     Rule("special", lambda p: any(_is_special(ch) for ch in p)),
 )
+
+NIST_RULES: tuple[Rule, ...] = (min_length(15),)
+
+
+def not_common(blocklist: Collection[str]) -> Rule:
+    """Refuse passwords on a list of common ones (compared case-insensitively)."""
+    return Rule("common_password", lambda p: p.casefold() not in blocklist)
 
 
 def check_length_bound(password: str) -> None:
@@ -49,9 +72,28 @@ class RuleBasedPolicy:
 
     def check(self, password: str) -> None:
         check_length_bound(password)
-        unmet = [rule.name for rule in self.rules if not rule.holds(password)]
+        normal = normalise(password)
+        unmet = [rule.name for rule in self.rules if not rule.holds(normal)]
         if unmet:
             raise WeakPassword(unmet)
+
+
+class PolicyProfile(StrEnum):
+    BOOK = "book"
+    NIST = "nist"
+
+
+def build_policy(
+    profile: PolicyProfile, blocklist: Collection[str] | None = None
+) -> RuleBasedPolicy:
+    """The policy of a profile; ``blocklist`` (lower-cased common passwords) adds the
+    ``common_password`` rule. ``nist`` without a blocklist is refused: it is part of it."""
+    if profile is PolicyProfile.NIST:
+        if blocklist is None:
+            raise ValueError("the nist profile needs a blocklist of common passwords")
+        return RuleBasedPolicy((*NIST_RULES, not_common(blocklist)))
+    rules = BOOK_RULES if blocklist is None else (*BOOK_RULES, not_common(blocklist))
+    return RuleBasedPolicy(rules)
 
 
 BOOK_POLICY = RuleBasedPolicy(BOOK_RULES)

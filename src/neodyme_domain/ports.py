@@ -15,7 +15,13 @@ from typing import Protocol, Self
 
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId
-from neodyme_domain.tokens import AccessClaims, RefreshClaims, RefreshTokenRecord
+from neodyme_domain.pagination import Position
+from neodyme_domain.tokens import (
+    AccessClaims,
+    OneTimeTokenRecord,
+    RefreshClaims,
+    RefreshTokenRecord,
+)
 
 
 class Clock(Protocol):
@@ -35,7 +41,11 @@ class UserRepository(Protocol):
     async def update(self, user: User) -> None:
         """Persist the user's current state (its methods have already moved updated_at)."""
 
-    async def delete(self, user_id: UserId) -> None: ...
+    async def delete(self, user_id: UserId) -> None:
+        """Remove the user with their refresh and one-time tokens (events stay)."""
+
+    async def list_after(self, after: Position | None, limit: int) -> list[User]:
+        """Users ordered by (created_at, id), strictly after ``after``; at most ``limit``."""
 
 
 class RefreshTokenStore(Protocol):
@@ -48,6 +58,20 @@ class RefreshTokenStore(Protocol):
         one gets True, so a token can never be rotated twice."""
 
     async def revoke_family(self, family_id: str, at: datetime) -> None: ...
+
+    async def revoke_all_for_user(self, user_id: UserId, at: datetime) -> None:
+        """Revoke every unrevoked refresh token of the user (all sessions end)."""
+
+
+class OneTimeTokenStore(Protocol):
+    """E-mailed link tokens (reset, verification), kept by digest only."""
+
+    async def add(self, record: OneTimeTokenRecord) -> None: ...
+
+    async def get(self, token_digest: str) -> OneTimeTokenRecord | None: ...
+
+    async def mark_used(self, token_digest: str, at: datetime) -> bool:
+        """Atomic like ``RefreshTokenStore.mark_used``: of concurrent callers one gets True."""
 
 
 class Outbox(Protocol):
@@ -69,6 +93,12 @@ class EventRecorder(Protocol):
     async def record(self, event: SecurityEvent) -> None:
         """Keep an event in the caller's transaction."""
 
+    async def list_for_user(
+        self, user_id: UserId, before: Position | None, limit: int
+    ) -> list[SecurityEvent]:
+        """The user's events newest first, by (occurred_at, id) descending, strictly
+        before ``before``; at most ``limit``."""
+
 
 class UnitOfWork(Protocol):
     """One transaction. Entering opens it; leaving without ``commit`` rolls it back.
@@ -89,6 +119,9 @@ class UnitOfWork(Protocol):
     @property
     def events(self) -> EventRecorder: ...
 
+    @property
+    def one_time_tokens(self) -> OneTimeTokenStore: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -104,7 +137,9 @@ class UnitOfWork(Protocol):
 class PasswordHasher(Protocol):
     """Slow, salted password hashing. Async because the work runs off the event loop."""
 
-    async def hash(self, password: str) -> str: ...
+    async def hash(self, password: str) -> str:
+        """Hash the NFKC form of the password (see ``passwords.normalise``), never
+        truncated, so that equivalent spellings of one password match."""
 
     async def verify(self, hashed: str, password: str) -> bool:
         """True if the password matches; False for a wrong password or an unreadable hash."""

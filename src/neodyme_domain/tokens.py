@@ -4,8 +4,10 @@ refresh token is remembered (by a digest, never in clear)."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from neodyme_domain.model import UserId
 
@@ -16,6 +18,8 @@ class AccessClaims:
     permissions: tuple[str, ...]
     token_id: str
     expires_at: datetime
+    token_version: int
+    """The user's ``token_version`` at issue: a token whose version is behind is revoked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,31 @@ class RefreshTokenRecord:
     expires_at: datetime
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class OneTimePurpose(StrEnum):
+    PASSWORD_RESET = "password_reset"
+    EMAIL_VERIFICATION = "email_verification"
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeTokenRecord:
+    """A link token sent by e-mail. Valid while unused, unexpired, and while the user's
+    ``token_version`` still equals ``user_stamp``: a password change, reset or deactivation
+    kills every link issued before it."""
+
+    token_digest: str
+    user_id: UserId
+    purpose: OneTimePurpose
+    user_stamp: int
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+def new_one_time_token() -> str:
+    """256 random bits, URL-safe: not a JWT, so it means nothing without the stored digest."""
+    return secrets.token_urlsafe(32)
 
 
 def digest(token: str) -> str:

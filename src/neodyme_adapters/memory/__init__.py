@@ -3,6 +3,7 @@
 from neodyme_adapters.memory.notifier import RecordingNotifier
 from neodyme_adapters.memory.store import (
     InMemoryEventRecorder,
+    InMemoryOneTimeTokenStore,
     InMemoryOutbox,
     InMemoryRefreshTokenStore,
     InMemoryUnitOfWork,
@@ -12,6 +13,7 @@ from neodyme_adapters.memory.store import (
 
 __all__ = [
     "InMemoryEventRecorder",
+    "InMemoryOneTimeTokenStore",
     "InMemoryOutbox",
     "InMemoryRefreshTokenStore",
     "InMemoryUnitOfWork",

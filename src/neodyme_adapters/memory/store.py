@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Self
 from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
+from neodyme_domain.pagination import Position
 from neodyme_domain.ports import UnitOfWork
-from neodyme_domain.tokens import RefreshTokenRecord
+from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
 
 
 @dataclass
@@ -30,6 +31,7 @@ class MemoryState:
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
     events: list[SecurityEvent] = field(default_factory=list)
+    one_time_tokens: dict[str, OneTimeTokenRecord] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Users are mutable entities: copy them so an uncommitted change cannot leak.
@@ -38,6 +40,7 @@ class MemoryState:
             refresh_tokens=dict(self.refresh_tokens),
             outbox=dict(self.outbox),
             events=list(self.events),
+            one_time_tokens=dict(self.one_time_tokens),
         )
 
 
@@ -82,6 +85,14 @@ class InMemoryUserRepository:
 
     async def delete(self, user_id: UserId) -> None:
         self._state.users.pop(user_id, None)
+        # What the SQL schema's ON DELETE CASCADE does.
+        for tokens in (self._state.refresh_tokens, self._state.one_time_tokens):
+            for key in [k for k, record in tokens.items() if record.user_id == user_id]:
+                del tokens[key]
+
+    async def list_after(self, after: Position | None, limit: int) -> list[User]:
+        ordered = sorted(self._state.users.values(), key=_user_position)
+        return [copy.copy(u) for u in ordered if after is None or _user_position(u) > after][:limit]
 
 
 class InMemoryRefreshTokenStore:
@@ -102,9 +113,33 @@ class InMemoryRefreshTokenStore:
         return True
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
+        self._revoke(lambda record: record.family_id == family_id, at)
+
+    async def revoke_all_for_user(self, user_id: UserId, at: datetime) -> None:
+        self._revoke(lambda record: record.user_id == user_id, at)
+
+    def _revoke(self, selected: Callable[[RefreshTokenRecord], bool], at: datetime) -> None:
         for key, record in self._tokens.items():
-            if record.family_id == family_id and record.revoked_at is None:
+            if selected(record) and record.revoked_at is None:
                 self._tokens[key] = replace(record, revoked_at=at)
+
+
+class InMemoryOneTimeTokenStore:
+    def __init__(self, state: MemoryState) -> None:
+        self._tokens = state.one_time_tokens
+
+    async def add(self, record: OneTimeTokenRecord) -> None:
+        self._tokens[record.token_digest] = record
+
+    async def get(self, token_digest: str) -> OneTimeTokenRecord | None:
+        return self._tokens.get(token_digest)
+
+    async def mark_used(self, token_digest: str, at: datetime) -> bool:
+        record = self._tokens.get(token_digest)
+        if record is None or record.used_at is not None:
+            return False
+        self._tokens[token_digest] = replace(record, used_at=at)
+        return True
 
 
 class InMemoryOutbox:
@@ -147,6 +182,22 @@ class InMemoryEventRecorder:
     async def record(self, event: SecurityEvent) -> None:
         self._events.append(event)
 
+    async def list_for_user(
+        self, user_id: UserId, before: Position | None, limit: int
+    ) -> list[SecurityEvent]:
+        own = sorted(
+            (e for e in self._events if e.user_id == user_id), key=_event_position, reverse=True
+        )
+        return [e for e in own if before is None or _event_position(e) < before][:limit]
+
+
+def _user_position(user: User) -> Position:
+    return Position(user.created_at, user.id)
+
+
+def _event_position(event: SecurityEvent) -> Position:
+    return Position(event.occurred_at, event.id)
+
 
 class InMemoryUnitOfWork:
     """A transaction over a ``MemoryDatabase``; see the module docstring."""
@@ -155,6 +206,7 @@ class InMemoryUnitOfWork:
     refresh_tokens: InMemoryRefreshTokenStore
     outbox: InMemoryOutbox
     events: InMemoryEventRecorder
+    one_time_tokens: InMemoryOneTimeTokenStore
 
     def __init__(
         self, database: MemoryDatabase, after_commit: Callable[[], None] | None = None
@@ -199,6 +251,7 @@ class InMemoryUnitOfWork:
         self.refresh_tokens = InMemoryRefreshTokenStore(state)
         self.outbox = InMemoryOutbox(state)
         self.events = InMemoryEventRecorder(state)
+        self.one_time_tokens = InMemoryOneTimeTokenStore(state)
 
 
 if TYPE_CHECKING:

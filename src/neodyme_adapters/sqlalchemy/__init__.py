@@ -15,6 +15,7 @@ from neodyme_adapters.sqlalchemy.engine import (
 from neodyme_adapters.sqlalchemy.migrate import downgrade, upgrade
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
+    SqlAlchemyOneTimeTokenStore,
     SqlAlchemyOutbox,
     SqlAlchemyRefreshTokenStore,
     SqlAlchemyUserRepository,
@@ -25,6 +26,7 @@ from neodyme_adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 __all__ = [
     "SQLITE_BEGIN_MODE",
     "SqlAlchemyEventRecorder",
+    "SqlAlchemyOneTimeTokenStore",
     "SqlAlchemyOutbox",
     "SqlAlchemyRefreshTokenStore",
     "SqlAlchemyUnitOfWork",

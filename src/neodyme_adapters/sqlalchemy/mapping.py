@@ -17,7 +17,7 @@ from typing import Any
 
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User
-from neodyme_domain.tokens import RefreshTokenRecord
+from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord, RefreshTokenRecord
 
 
 def utc(value: datetime) -> datetime:
@@ -54,6 +54,7 @@ def user_to_row(user: User) -> dict[str, Any]:
         "is_superuser": user.is_superuser,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "token_version": user.token_version,
     }
 
 
@@ -70,6 +71,7 @@ def user_from_row(row: Any) -> User:
         is_superuser=bool(row.is_superuser),
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
+        token_version=row.token_version,
     )
 
 
@@ -94,6 +96,30 @@ def refresh_token_from_row(row: Any) -> RefreshTokenRecord:
         expires_at=utc(row.expires_at),
         used_at=utc_or_none(row.used_at),
         revoked_at=utc_or_none(row.revoked_at),
+    )
+
+
+def one_time_token_to_row(record: OneTimeTokenRecord) -> dict[str, Any]:
+    return {
+        "token_digest": record.token_digest,
+        "user_id": record.user_id,
+        "purpose": record.purpose.value,
+        "user_stamp": record.user_stamp,
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "used_at": record.used_at,
+    }
+
+
+def one_time_token_from_row(row: Any) -> OneTimeTokenRecord:
+    return OneTimeTokenRecord(
+        token_digest=row.token_digest,
+        user_id=row.user_id,
+        purpose=OneTimePurpose(row.purpose),
+        user_stamp=row.user_stamp,
+        created_at=utc(row.created_at),
+        expires_at=utc(row.expires_at),
+        used_at=utc_or_none(row.used_at),
     )
 
 

@@ -2,6 +2,13 @@
 
 The repositories never commit, roll back or close the session: the transaction is the
 unit of work's.
+
+Keyset pages compare (timestamp, id) row values, which must order exactly as the domain's
+``Position`` (and so the in-memory adapter) does: by instant, then by ``uuid.UUID``, which
+orders by the 128-bit integer. Both databases agree with it: PostgreSQL compares ``uuid``
+bytewise (big-endian, so by the integer), and SQLAlchemy's ``Uuid`` stores SQLite values as
+32 lower-case hex digits, whose text order is the integer order. Timestamps are UTC on
+both (``UtcDateTime``; SQLite's fixed-width text compares as the instant).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert, Update
@@ -18,6 +25,7 @@ from sqlalchemy.sql.dml import Insert, Update
 from neodyme_adapters.sqlalchemy import mapping
 from neodyme_adapters.sqlalchemy.tables import (
     email_outbox,
+    one_time_tokens,
     refresh_tokens,
     security_events,
     users,
@@ -25,7 +33,8 @@ from neodyme_adapters.sqlalchemy.tables import (
 from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
-from neodyme_domain.tokens import RefreshTokenRecord
+from neodyme_domain.pagination import Position
+from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
 
 
 def _is_email_conflict(error: IntegrityError) -> bool:
@@ -56,7 +65,17 @@ class SqlAlchemyUserRepository:
         await self._write(update(users).where(users.c.id == user.id).values(values), user.email)
 
     async def delete(self, user_id: UserId) -> None:
+        # The user's refresh and one-time tokens go with it (ON DELETE CASCADE); events stay.
         await self._session.execute(delete(users).where(users.c.id == user_id))
+
+    async def list_after(self, after: Position | None, limit: int) -> list[User]:
+        if limit <= 0:
+            return []
+        stmt = select(users).order_by(users.c.created_at, users.c.id).limit(limit)
+        if after is not None:
+            # A row-value comparison: one range scan of ix_users_created_at_id.
+            stmt = stmt.where(tuple_(users.c.created_at, users.c.id) > tuple_(after.at, after.id))
+        return [mapping.user_from_row(row) for row in await self._session.execute(stmt)]
 
     async def _write(self, statement: Insert | Update, email: Email) -> None:
         # The SAVEPOINT confines a unique violation to this statement: PostgreSQL would
@@ -107,6 +126,42 @@ class SqlAlchemyRefreshTokenStore:
             .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
+
+    async def revoke_all_for_user(self, user_id: UserId, at: datetime) -> None:
+        await self._session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+class SqlAlchemyOneTimeTokenStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, record: OneTimeTokenRecord) -> None:
+        await self._session.execute(
+            insert(one_time_tokens).values(mapping.one_time_token_to_row(record))
+        )
+
+    async def get(self, token_digest: str) -> OneTimeTokenRecord | None:
+        stmt = select(one_time_tokens).where(one_time_tokens.c.token_digest == token_digest)
+        row = (await self._session.execute(stmt)).first()
+        return mapping.one_time_token_from_row(row) if row is not None else None
+
+    async def mark_used(self, token_digest: str, at: datetime) -> bool:
+        # One conditional UPDATE, as SqlAlchemyRefreshTokenStore.mark_used: of concurrent
+        # callers exactly one sees a row.
+        stmt = (
+            update(one_time_tokens)
+            .where(
+                one_time_tokens.c.token_digest == token_digest,
+                one_time_tokens.c.used_at.is_(None),
+            )
+            .values(used_at=at)
+            .returning(one_time_tokens.c.token_digest)
+        )
+        return len((await self._session.execute(stmt)).all()) == 1
 
 
 class SqlAlchemyOutbox:
@@ -176,3 +231,19 @@ class SqlAlchemyEventRecorder:
         await self._session.execute(
             insert(security_events).values(mapping.security_event_to_row(event))
         )
+
+    async def list_for_user(
+        self, user_id: UserId, before: Position | None, limit: int
+    ) -> list[SecurityEvent]:
+        if limit <= 0:
+            return []
+        position = tuple_(security_events.c.occurred_at, security_events.c.id)
+        stmt = (
+            select(security_events)
+            .where(security_events.c.user_id == user_id)
+            .order_by(security_events.c.occurred_at.desc(), security_events.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            stmt = stmt.where(position < tuple_(before.at, before.id))
+        return [mapping.security_event_from_row(row) for row in await self._session.execute(stmt)]

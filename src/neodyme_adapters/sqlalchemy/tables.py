@@ -83,6 +83,8 @@ users = Table(
     Column("is_superuser", Boolean(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # Bumped to revoke every access token and one-time link issued before (User.token_version).
+    Column("token_version", Integer(), nullable=False, default=0, server_default=text("0")),
     Index("ux_users_email_key", "email_key", unique=True),
     # Keyset pagination of user lists: ORDER BY created_at, id.
     Index("ix_users_created_at_id", "created_at", "id"),
@@ -104,6 +106,24 @@ refresh_tokens = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
     Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("purpose", String(32), nullable=False),
+    Column("user_stamp", Integer(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
 )
 
 email_outbox = Table(
@@ -130,9 +150,12 @@ security_events = Table(
     Column("id", Uuid(), primary_key=True),
     Column("type", String(64), nullable=False),
     # No foreign key on purpose: the audit trail outlives a deleted account.
-    Column("user_id", Uuid(), nullable=True, index=True),
+    Column("user_id", Uuid(), nullable=True),
     Column("occurred_at", UtcDateTime(), nullable=False, index=True),
     Column("client_ip", String(64), nullable=True),
     Column("user_agent", String(512), nullable=True),
     Column("data", JSON(), nullable=False),
+    # A user's history, newest first: WHERE user_id = ? ORDER BY occurred_at DESC, id DESC.
+    # It also serves every lookup by user_id alone, so there is no single-column index.
+    Index("ix_security_events_user_id_occurred_at_id", "user_id", "occurred_at", "id"),
 )

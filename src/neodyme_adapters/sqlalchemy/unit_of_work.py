@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
+    SqlAlchemyOneTimeTokenStore,
     SqlAlchemyOutbox,
     SqlAlchemyRefreshTokenStore,
     SqlAlchemyUserRepository,
@@ -47,6 +48,7 @@ class SqlAlchemyUnitOfWork:
     refresh_tokens: SqlAlchemyRefreshTokenStore
     outbox: SqlAlchemyOutbox
     events: SqlAlchemyEventRecorder
+    one_time_tokens: SqlAlchemyOneTimeTokenStore
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class SqlAlchemyUnitOfWork:
         self.refresh_tokens = SqlAlchemyRefreshTokenStore(session)
         self.outbox = SqlAlchemyOutbox(session, on_add=self._note_outbox_add)
         self.events = SqlAlchemyEventRecorder(session)
+        self.one_time_tokens = SqlAlchemyOneTimeTokenStore(session)
         return self
 
     async def __aexit__(

@@ -5,25 +5,63 @@ from neodyme_domain.use_cases.authenticate import (
     Authenticated,
     AuthenticateUser,
 )
+from neodyme_domain.use_cases.change_password import ChangePassword, ChangePasswordCommand
+from neodyme_domain.use_cases.delete_account import DeleteAccount, DeleteAccountCommand
 from neodyme_domain.use_cases.deliver_outbox import DeliverOutbox, Delivery
 from neodyme_domain.use_cases.get_current_user import CurrentUserQuery, GetCurrentUser
 from neodyme_domain.use_cases.get_user import GetUser, GetUserQuery
+from neodyme_domain.use_cases.links import LinkSettings
+from neodyme_domain.use_cases.list_security_events import ListSecurityEvents, SecurityEventsQuery
+from neodyme_domain.use_cases.list_users import ListUsers, ListUsersQuery
+from neodyme_domain.use_cases.logout import Logout, LogoutCommand
 from neodyme_domain.use_cases.refresh_tokens import RefreshCommand, RefreshTokens
 from neodyme_domain.use_cases.register_user import RegisterCommand, Registered, RegisterUser
+from neodyme_domain.use_cases.request_password_reset import (
+    PasswordResetRequest,
+    RequestPasswordReset,
+)
+from neodyme_domain.use_cases.request_verification import RequestVerification, VerificationRequest
+from neodyme_domain.use_cases.reset_password import ResetPassword, ResetPasswordCommand
+from neodyme_domain.use_cases.set_user_active import SetUserActive, SetUserActiveCommand
+from neodyme_domain.use_cases.update_profile import UpdateProfile, UpdateProfileCommand
+from neodyme_domain.use_cases.verify_email import VerifyEmail, VerifyEmailCommand
 
 __all__ = [
     "AuthenticateCommand",
     "AuthenticateUser",
     "Authenticated",
+    "ChangePassword",
+    "ChangePasswordCommand",
     "CurrentUserQuery",
+    "DeleteAccount",
+    "DeleteAccountCommand",
     "DeliverOutbox",
     "Delivery",
     "GetCurrentUser",
     "GetUser",
     "GetUserQuery",
+    "LinkSettings",
+    "ListSecurityEvents",
+    "ListUsers",
+    "ListUsersQuery",
+    "Logout",
+    "LogoutCommand",
+    "PasswordResetRequest",
     "RefreshCommand",
     "RefreshTokens",
     "RegisterCommand",
     "RegisterUser",
     "Registered",
+    "RequestPasswordReset",
+    "RequestVerification",
+    "ResetPassword",
+    "ResetPasswordCommand",
+    "SecurityEventsQuery",
+    "SetUserActive",
+    "SetUserActiveCommand",
+    "UpdateProfile",
+    "UpdateProfileCommand",
+    "VerificationRequest",
+    "VerifyEmail",
+    "VerifyEmailCommand",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from neodyme_domain.errors import AccountInactive, InvalidCredentials, ValidationFailed
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
@@ -73,7 +72,9 @@ class AuthenticateUser:
                     current.replace_password_hash(rehashed, now)
                     await uow.users.update(current)
                     user = current
-            await uow.events.record(self._event("user_login", now, cmd, user))
+            await uow.events.record(
+                SecurityEvent.of("user_login", now, user.id, cmd.origin, email=cmd.email)
+            )
             pair = await issue_pair(uow, self._tokens, user, now=now)
             await uow.commit()
         return Authenticated(user=user, tokens=pair)
@@ -88,20 +89,14 @@ class AuthenticateUser:
 
     async def _fail(self, cmd: AuthenticateCommand, user: User | None, reason: str) -> None:
         now = self._clock.now()
-        event = self._event("login_failed", now, cmd, user, reason=reason)
+        event = SecurityEvent.of(
+            "login_failed",
+            now,
+            user.id if user else None,
+            cmd.origin,
+            email=cmd.email,
+            reason=reason,
+        )
         async with self._uow as uow:
             await uow.events.record(event)
             await uow.commit()
-
-    @staticmethod
-    def _event(
-        kind: str, now: datetime, cmd: AuthenticateCommand, user: User | None, **data: str
-    ) -> SecurityEvent:
-        return SecurityEvent(
-            type=kind,
-            occurred_at=now,
-            user_id=user.id if user else None,
-            client_ip=cmd.origin.client_ip,
-            user_agent=cmd.origin.user_agent,
-            data={"email": cmd.email, **data},
-        )

@@ -15,8 +15,10 @@ class CurrentUserQuery:
 
 
 class GetCurrentUser:
-    """A valid signature is not enough: the user must still exist and be active, so a
-    deactivated or deleted account's tokens stop working on their next request."""
+    """A valid signature is not enough: the user must still exist, be active, and not have
+    revoked the token since (``token_version``), so deactivation, deletion and password
+    changes take effect on the very next request, not at expiry. The lookup is one indexed
+    primary-key read per request; bench/revocation_cost.py measures it."""
 
     def __init__(self, *, uow: UnitOfWork, tokens: TokenService) -> None:
         self._uow = uow
@@ -26,6 +28,6 @@ class GetCurrentUser:
         claims = self._tokens.decode_access(query.access_token)
         async with self._uow as uow:
             user = await uow.users.get(claims.user_id)
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or user.token_version != claims.token_version:
             raise InvalidToken(context={"user_id": claims.user_id})
         return user

@@ -60,13 +60,8 @@ class RefreshTokens:
         now = self._clock.now()
         await uow.refresh_tokens.revoke_family(record.family_id, now)
         await uow.events.record(
-            SecurityEvent(
-                type="refresh_token_reused",
-                occurred_at=now,
-                user_id=record.user_id,
-                client_ip=cmd.origin.client_ip,
-                user_agent=cmd.origin.user_agent,
-                data={"family_id": record.family_id},
+            SecurityEvent.of(
+                "refresh_token_reused", now, record.user_id, cmd.origin, family_id=record.family_id
             )
         )
         await uow.commit()

@@ -74,13 +74,8 @@ class RegisterUser:
             await uow.users.add(user)
             await uow.outbox.add(EmailMessage.welcome(user), now)
             await uow.events.record(
-                SecurityEvent(
-                    type="user_registration",
-                    occurred_at=now,
-                    user_id=user.id,
-                    client_ip=cmd.origin.client_ip,
-                    user_agent=cmd.origin.user_agent,
-                    data={"user_email": user.email.value},
+                SecurityEvent.of(
+                    "user_registration", now, user.id, cmd.origin, user_email=user.email.value
                 )
             )
             pair = await issue_pair(uow, self._tokens, user, now=now)

@@ -41,7 +41,9 @@ def test_the_domain_has_errors_to_check() -> None:
 
 
 def test_every_domain_error_has_a_unique_code() -> None:
-    codes = [error.code for error in ERRORS]
+    # A subclass that only refines its parent (InvalidLink is an InvalidToken) keeps the
+    # parent's code; every class that declares a code declares a new one.
+    codes = [error.code for error in ERRORS if "code" in vars(error)]
 
     assert len(codes) == len(set(codes)), sorted(codes)
     assert DomainError.code not in codes
