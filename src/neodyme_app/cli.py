@@ -11,9 +11,13 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from neodyme_app.config import PREFIX, Settings, SettingsError, settings_table
+
+if TYPE_CHECKING:
+    from neodyme_app.container import Container
 
 EXIT_BAD_SETTINGS = 2
 EXIT_FAILURE = 1
@@ -60,29 +64,93 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def _users_create(settings: Settings, args: argparse.Namespace) -> int:
+def _with_neodyme(settings: Settings, work: Callable[[Container], Awaitable[str]]) -> int:
+    """Run ``work`` on an open neodyme and print what it returns; a domain error (an
+    unknown user, a weak password...) is one line on stderr and exit code 1."""
     from neodyme_app.embedded import open_neodyme
     from neodyme_domain.errors import DomainError
+
+    async def run() -> str:
+        async with open_neodyme(settings, migrate=False) as container:
+            return await work(container)
+
+    try:
+        print(asyncio.run(run()))
+    except DomainError as exc:
+        print(f"neodyme: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+def _users_create(settings: Settings, args: argparse.Namespace) -> int:
     from neodyme_domain.use_cases import RegisterCommand
 
     password = _read_password(args.password_stdin)
 
-    async def create() -> str:
-        async with open_neodyme(settings, migrate=False) as container:
-            command = RegisterCommand(
-                args.email, args.full_name, password, is_superuser=args.superuser
-            )
-            result = await container.register_user()(command)
-            return str(result.user.id)
+    async def create(container: Container) -> str:
+        command = RegisterCommand(args.email, args.full_name, password, is_superuser=args.superuser)
+        result = await container.register_user()(command)
+        kind = "superuser" if args.superuser else "user"
+        return f"created {kind} {result.user.email} with id {result.user.id}"
 
-    try:
-        user_id = asyncio.run(create())
-    except DomainError as exc:
-        print(f"neodyme: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_FAILURE
-    kind = "superuser" if args.superuser else "user"
-    print(f"created {kind} {args.email} with id {user_id}")
-    return 0
+    return _with_neodyme(settings, create)
+
+
+def _users_list(settings: Settings, args: argparse.Namespace) -> int:
+    from neodyme_domain.model import User
+    from neodyme_domain.pagination import MAX_PAGE_SIZE, PageRequest
+    from neodyme_domain.use_cases import ListUsersQuery
+
+    async def list_all(container: Container) -> str:
+        operator = User.operator(container.clock().now())
+        lines = [f"{'id':36}  {'email':40}  active verified super  name"]
+        cursor: str | None = None
+        while True:
+            page = await container.list_users()(
+                ListUsersQuery(operator, PageRequest(MAX_PAGE_SIZE, cursor))
+            )
+            lines += [
+                f"{u.id}  {u.email.value:40}  {_yes(u.is_active):6} {_yes(u.is_verified):8}"
+                f" {_yes(u.is_superuser):5}  {u.full_name}"
+                for u in page.items
+            ]
+            if (cursor := page.next_cursor) is None:
+                return "\n".join(lines)
+
+    return _with_neodyme(settings, list_all)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
+    from neodyme_domain.model import User
+    from neodyme_domain.use_cases import FindUserQuery, SetUserActiveCommand
+
+    async def deactivate(container: Container) -> str:
+        operator = User.operator(container.clock().now())
+        user = await container.find_user()(FindUserQuery(operator, args.email))
+        await container.set_user_active()(SetUserActiveCommand(operator, user.id, False))
+        return f"deactivated {user.email} ({user.id}); its sessions ended"
+
+    return _with_neodyme(settings, deactivate)
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    from neodyme_domain.use_cases import SeedCommand
+
+    async def seed(container: Container) -> str:
+        first_names = FREQUENCY_LISTS["female_names"][:500] + FREQUENCY_LISTS["male_names"][:500]
+        command = SeedCommand(
+            args.users, args.password, first_names, FREQUENCY_LISTS["surnames"][:2000]
+        )
+        users = await container.seed_users()(command)
+        return f"seeded {len(users)} users, all with the password {args.password!r}"
+
+    return _with_neodyme(settings, seed)
 
 
 def _settings(settings: Settings, args: argparse.Namespace) -> int:
@@ -119,6 +187,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--superuser", action="store_true")
     create.add_argument("--password-stdin", action="store_true")
     create.set_defaults(run=_users_create)
+    users.add_parser("list", help="list every account").set_defaults(run=_users_list)
+    deactivate = users.add_parser(
+        "deactivate", help="deactivate an account: its tokens stop working at once"
+    )
+    deactivate.add_argument("email")
+    deactivate.set_defaults(run=_users_deactivate)
+
+    seed = commands.add_parser(
+        "seed",
+        help="create many realistic users quickly (demos, load tests)",
+        description="Creates N users with plausible names (from zxcvbn's name lists) and"
+        " addresses at example.com. For speed, the password is hashed ONCE and that same"
+        " hash is stored for every seeded user: they all share one password (--password)."
+        " No welcome e-mails are queued and no events are recorded.",
+    )
+    seed.add_argument("--users", type=int, required=True, metavar="N")
+    seed.add_argument("--password", default="Seeded-Password-1!")
+    seed.set_defaults(run=_seed)
 
     commands.add_parser("settings", help="list the NEODYME_* variables").set_defaults(run=_settings)
     return parser
@@ -131,7 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"neodyme: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    return int(args.run(settings, args))
+    try:
+        return int(args.run(settings, args))
+    except BrokenPipeError:  # `neodyme users list | head`: the reader has what it wanted
+        return 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from neodyme_domain.passwords import PolicyProfile
+
 PREFIX = "NEODYME_"
 MIN_PRODUCTION_SECRET_BYTES = 32
 DEV_SECRET_FILE = Path(".neodyme-dev-secret")
@@ -101,6 +103,24 @@ class Settings:
     outbox_poll_seconds: float = _setting(
         5.0, float, "how often the e-mail dispatcher looks for due retries"
     )
+    public_url: str = _setting(
+        "http://127.0.0.1:8000",
+        doc="base URL of the client app; e-mailed links are PUBLIC_URL/reset-password?token=..."
+        " and PUBLIC_URL/verify-email?token=...",
+    )
+    reset_token_ttl: int = _setting(3600, _positive_int, "password reset link lifetime, seconds")
+    verification_token_ttl: int = _setting(
+        86400, _positive_int, "e-mail verification link lifetime, seconds"
+    )
+    password_policy: PolicyProfile = _setting(
+        PolicyProfile.BOOK,
+        PolicyProfile,
+        "book (8+ characters, lower, upper, digit, special) or nist (15+ characters and the"
+        " common-password blocklist)",
+    )
+    password_blocklist: bool = _setting(
+        False, _boolean, "refuse common passwords under the book policy too (always on in nist)"
+    )
     log_level: str = _setting("INFO", str.upper, "DEBUG, INFO, WARNING, ERROR")
     argon2_memory_kib: int = _setting(19456, _positive_int, "argon2id memory cost, KiB")
     argon2_time_cost: int = _setting(2, _positive_int, "argon2id passes")
@@ -118,6 +138,14 @@ class Settings:
     @property
     def refresh_ttl(self) -> timedelta:
         return timedelta(seconds=self.refresh_token_ttl)
+
+    @property
+    def reset_ttl(self) -> timedelta:
+        return timedelta(seconds=self.reset_token_ttl)
+
+    @property
+    def verification_ttl(self) -> timedelta:
+        return timedelta(seconds=self.verification_token_ttl)
 
     @property
     def uses_memory_storage(self) -> bool:

@@ -14,20 +14,35 @@ from dependency_injector import containers, providers
 
 from neodyme_adapters.argon2_hasher import Argon2Hasher, Argon2Parameters
 from neodyme_adapters.clock import SystemClock
+from neodyme_adapters.common_passwords import common_passwords
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, make_sessionmaker
 from neodyme_app.config import Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
-from neodyme_domain.passwords import BOOK_POLICY
+from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
 from neodyme_domain.use_cases import (
     AuthenticateUser,
+    ChangePassword,
+    DeleteAccount,
     DeliverOutbox,
+    FindUserByEmail,
     GetCurrentUser,
     GetUser,
+    LinkSettings,
+    ListSecurityEvents,
+    ListUsers,
+    Logout,
     RefreshTokens,
     RegisterUser,
+    RequestPasswordReset,
+    RequestVerification,
+    ResetPassword,
+    SeedUsers,
+    SetUserActive,
+    UpdateProfile,
+    VerifyEmail,
 )
 
 
@@ -39,11 +54,24 @@ def _notifier_kind(settings: Settings) -> str:
     return "smtp" if settings.smtp_host else "console"
 
 
+def _password_policy(settings: Settings) -> PasswordPolicy:
+    wants_blocklist = settings.password_blocklist or settings.password_policy is PolicyProfile.NIST
+    return build_policy(settings.password_policy, common_passwords() if wants_blocklist else None)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    password_policy = providers.Object(BOOK_POLICY)
+    password_policy = providers.Singleton(_password_policy, settings)
+    reset_links = providers.Factory(
+        LinkSettings, public_url=settings.provided.public_url, ttl=settings.provided.reset_ttl
+    )
+    verification_links = providers.Factory(
+        LinkSettings,
+        public_url=settings.provided.public_url,
+        ttl=settings.provided.verification_ttl,
+    )
     hasher = providers.Singleton(
         Argon2Hasher,
         parameters=providers.Factory(
@@ -110,6 +138,27 @@ class Container(containers.DeclarativeContainer):
     get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=tokens)
     get_user = providers.Factory(GetUser, uow=uow)
     deliver_outbox = providers.Factory(DeliverOutbox, uow=uow, notifier=notifier, clock=clock)
+    logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
+    change_password = providers.Factory(
+        ChangePassword, uow=uow, hasher=hasher, policy=password_policy, clock=clock
+    )
+    request_password_reset = providers.Factory(
+        RequestPasswordReset, uow=uow, clock=clock, links=reset_links
+    )
+    reset_password = providers.Factory(
+        ResetPassword, uow=uow, hasher=hasher, policy=password_policy, clock=clock
+    )
+    request_verification = providers.Factory(
+        RequestVerification, uow=uow, clock=clock, links=verification_links
+    )
+    verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock)
+    update_profile = providers.Factory(UpdateProfile, uow=uow, clock=clock)
+    delete_account = providers.Factory(DeleteAccount, uow=uow, hasher=hasher, clock=clock)
+    list_users = providers.Factory(ListUsers, uow=uow)
+    set_user_active = providers.Factory(SetUserActive, uow=uow, clock=clock)
+    list_security_events = providers.Factory(ListSecurityEvents, uow=uow)
+    find_user = providers.Factory(FindUserByEmail, uow=uow)
+    seed_users = providers.Factory(SeedUsers, uow=uow, hasher=hasher, clock=clock)
 
 
 def build_container(settings: Settings) -> Container:

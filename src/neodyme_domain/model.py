@@ -147,6 +147,23 @@ class User:
             updated_at=now,
         )
 
+    @classmethod
+    def operator(cls, now: datetime) -> User:
+        """The person at the server's console (the ``neodyme`` CLI): a superuser that only
+        exists in that process, never stored, so administrative use cases can be run
+        from the command line through the same permission checks as over HTTP."""
+        return cls(
+            id=uuid.UUID(int=0),
+            email=Email("operator@localhost.invalid"),
+            full_name="Console operator",
+            hashed_password="!",
+            is_active=True,
+            is_verified=True,
+            is_superuser=True,
+            created_at=now,
+            updated_at=now,
+        )
+
     def rename(self, full_name: str, now: datetime) -> None:
         self.full_name = parse_full_name(full_name)
         self._touch(now)

@@ -165,3 +165,73 @@ async def test_revoking_a_family_again_keeps_the_first_revocation_time(
     found = await get(uow_factory, record.token_digest)
     assert found is not None
     assert found.revoked_at == first
+
+
+async def revoke_all_for_user(uow_factory: UowFactory, user: User, at: datetime) -> None:
+    async with uow_factory() as uow:
+        await uow.refresh_tokens.revoke_all_for_user(user.id, at)
+        await uow.commit()
+
+
+async def test_revoke_all_for_user_revokes_every_family_of_that_user_only(
+    uow_factory: UowFactory, owner: User
+) -> None:
+    other = a_user("grace@example.com")
+    async with uow_factory() as uow:
+        await uow.users.add(other)
+        await uow.commit()
+    owned = [
+        a_refresh_token(owner.id, family_id="family-a"),
+        a_refresh_token(owner.id, family_id="family-a"),
+        a_refresh_token(owner.id, family_id="family-b"),
+    ]
+    # Another user's token, even in a family of the same name, is not touched.
+    untouched = [
+        a_refresh_token(other.id, family_id="family-a"),
+        a_refresh_token(other.id, family_id="family-c"),
+    ]
+    await add(uow_factory, *owned, *untouched)
+    assert await mark_used(uow_factory, owned[0].token_digest, utc_now()) is True
+    revoked_at = utc_now()
+
+    await revoke_all_for_user(uow_factory, owner, revoked_at)
+
+    for record in owned:
+        found = await get(uow_factory, record.token_digest)
+        assert found is not None
+        assert found.revoked_at == revoked_at
+        assert await mark_used(uow_factory, record.token_digest, utc_now()) is False
+    for record in untouched:
+        assert await get(uow_factory, record.token_digest) == record
+    assert await mark_used(uow_factory, untouched[0].token_digest, utc_now()) is True
+
+
+async def test_revoke_all_for_user_keeps_earlier_revocation_times(
+    uow_factory: UowFactory, owner: User
+) -> None:
+    earlier = a_refresh_token(owner.id, family_id="family-a")
+    later = a_refresh_token(owner.id, family_id="family-b")
+    await add(uow_factory, earlier, later)
+    first = utc_now()
+    await revoke_family(uow_factory, "family-a", first)
+
+    await revoke_all_for_user(uow_factory, owner, first + timedelta(hours=1))
+
+    found_earlier = await get(uow_factory, earlier.token_digest)
+    found_later = await get(uow_factory, later.token_digest)
+    assert found_earlier is not None
+    assert found_later is not None
+    assert found_earlier.revoked_at == first
+    assert found_later.revoked_at == first + timedelta(hours=1)
+
+
+async def test_revoke_all_for_user_is_undone_by_rollback(
+    uow_factory: UowFactory, owner: User
+) -> None:
+    record = a_refresh_token(owner.id)
+    await add(uow_factory, record)
+    async with uow_factory() as uow:
+        await uow.refresh_tokens.revoke_all_for_user(owner.id, utc_now())
+
+    assert await get(uow_factory, record.token_digest) == record
+

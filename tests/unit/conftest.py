@@ -8,7 +8,7 @@ container does, so a test reads as "given this state, calling this use case does
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,11 +19,23 @@ from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase, Recordin
 from neodyme_domain import BOOK_POLICY, PasswordPolicy
 from neodyme_domain.use_cases import (
     AuthenticateUser,
+    ChangePassword,
+    DeleteAccount,
     DeliverOutbox,
     GetCurrentUser,
     GetUser,
+    LinkSettings,
+    ListSecurityEvents,
+    ListUsers,
+    Logout,
     RefreshTokens,
     RegisterUser,
+    RequestPasswordReset,
+    RequestVerification,
+    ResetPassword,
+    SetUserActive,
+    UpdateProfile,
+    VerifyEmail,
 )
 
 TEST_JWT_SECRET = "neodyme-unit-tier-signing-secret-0123456789"
@@ -124,3 +136,80 @@ def deliver_outbox(
     database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
 ) -> DeliverOutbox:
     return DeliverOutbox(uow=InMemoryUnitOfWork(database), notifier=notifier, clock=clock)
+
+
+# --- account lifecycle ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def links() -> LinkSettings:
+    return LinkSettings(public_url="https://app.example", ttl=timedelta(hours=1))
+
+
+@pytest.fixture
+def logout(database: MemoryDatabase, tokens: JwtTokenService, clock: ManualClock) -> Logout:
+    return Logout(uow=InMemoryUnitOfWork(database), tokens=tokens, clock=clock)
+
+
+@pytest.fixture
+def change_password(
+    database: MemoryDatabase, hasher: Argon2Hasher, policy: PasswordPolicy, clock: ManualClock
+) -> ChangePassword:
+    return ChangePassword(
+        uow=InMemoryUnitOfWork(database), hasher=hasher, policy=policy, clock=clock
+    )
+
+
+@pytest.fixture
+def request_password_reset(
+    database: MemoryDatabase, clock: ManualClock, links: LinkSettings
+) -> RequestPasswordReset:
+    return RequestPasswordReset(uow=InMemoryUnitOfWork(database), clock=clock, links=links)
+
+
+@pytest.fixture
+def reset_password(
+    database: MemoryDatabase, hasher: Argon2Hasher, policy: PasswordPolicy, clock: ManualClock
+) -> ResetPassword:
+    return ResetPassword(
+        uow=InMemoryUnitOfWork(database), hasher=hasher, policy=policy, clock=clock
+    )
+
+
+@pytest.fixture
+def request_verification(
+    database: MemoryDatabase, clock: ManualClock, links: LinkSettings
+) -> RequestVerification:
+    return RequestVerification(uow=InMemoryUnitOfWork(database), clock=clock, links=links)
+
+
+@pytest.fixture
+def verify_email(database: MemoryDatabase, clock: ManualClock) -> VerifyEmail:
+    return VerifyEmail(uow=InMemoryUnitOfWork(database), clock=clock)
+
+
+@pytest.fixture
+def update_profile(database: MemoryDatabase, clock: ManualClock) -> UpdateProfile:
+    return UpdateProfile(uow=InMemoryUnitOfWork(database), clock=clock)
+
+
+@pytest.fixture
+def delete_account(
+    database: MemoryDatabase, hasher: Argon2Hasher, clock: ManualClock
+) -> DeleteAccount:
+    return DeleteAccount(uow=InMemoryUnitOfWork(database), hasher=hasher, clock=clock)
+
+
+@pytest.fixture
+def list_users(database: MemoryDatabase) -> ListUsers:
+    return ListUsers(uow=InMemoryUnitOfWork(database))
+
+
+@pytest.fixture
+def set_user_active(database: MemoryDatabase, clock: ManualClock) -> SetUserActive:
+    return SetUserActive(uow=InMemoryUnitOfWork(database), clock=clock)
+
+
+@pytest.fixture
+def list_security_events(database: MemoryDatabase) -> ListSecurityEvents:
+    return ListSecurityEvents(uow=InMemoryUnitOfWork(database))

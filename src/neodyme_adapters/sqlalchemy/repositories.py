@@ -73,8 +73,10 @@ class SqlAlchemyUserRepository:
             return []
         stmt = select(users).order_by(users.c.created_at, users.c.id).limit(limit)
         if after is not None:
-            # A row-value comparison: one range scan of ix_users_created_at_id.
-            stmt = stmt.where(tuple_(users.c.created_at, users.c.id) > tuple_(after.at, after.id))
+            # A row-value comparison (one range scan of ix_users_created_at_id), against a
+            # plain tuple so the values are bound with the columns' types: a tuple_() of
+            # values would bind a generic DateTime that skips UtcDateTime's normalisation.
+            stmt = stmt.where(tuple_(users.c.created_at, users.c.id) > (after.at, after.id))
         return [mapping.user_from_row(row) for row in await self._session.execute(stmt)]
 
     async def _write(self, statement: Insert | Update, email: Email) -> None:
@@ -245,5 +247,5 @@ class SqlAlchemyEventRecorder:
             .limit(limit)
         )
         if before is not None:
-            stmt = stmt.where(position < tuple_(before.at, before.id))
+            stmt = stmt.where(position < (before.at, before.id))  # see list_after
         return [mapping.security_event_from_row(row) for row in await self._session.execute(stmt)]

@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.di import Provide
 from litestar.params import JSONBody
 
-from neodyme_app.http.dependencies import ContainerDep, CurrentUser, Origin, provide_current_user
+from neodyme_app.http.dependencies import AUTHENTICATED, ContainerDep, CurrentUser, Origin
 from neodyme_app.http.errors import documented_errors
 from neodyme_app.http.schemas import (
+    Accepted,
+    ChangePasswordBody,
+    ForgotPasswordBody,
     LoginBody,
+    LogoutBody,
     RefreshBody,
     RegisterBody,
+    ResetPasswordBody,
     SessionOut,
     TokenPairOut,
     UserOut,
+    VerifyBody,
 )
-from neodyme_domain.use_cases import AuthenticateCommand, RefreshCommand, RegisterCommand
+from neodyme_domain.use_cases import (
+    AuthenticateCommand,
+    ChangePasswordCommand,
+    LogoutCommand,
+    PasswordResetRequest,
+    RefreshCommand,
+    RegisterCommand,
+    ResetPasswordCommand,
+    VerificationRequest,
+    VerifyEmailCommand,
+)
 
 NO_STORE = {"Cache-Control": "no-store"}
 """Token responses must not be cached by browsers or proxies (RFC 6749, 5.1)."""
+
+ACCEPTED = Accepted()
 
 
 class AuthController(Controller):
@@ -69,9 +86,82 @@ class AuthController(Controller):
         pair = await container.refresh_tokens()(RefreshCommand(data.refresh_token, origin))
         return TokenPairOut.of(pair)
 
+    @post(
+        "/logout",
+        status_code=204,
+        responses=documented_errors("INVALID_TOKEN", "BAD_REQUEST"),
+    )
+    async def logout(
+        self, data: JSONBody[LogoutBody], container: ContainerDep, origin: Origin
+    ) -> None:
+        """End the session of this refresh token (its whole rotation family)."""
+        await container.logout()(LogoutCommand(data.refresh_token, origin))
+
+    @post(
+        "/change-password",
+        status_code=204,
+        dependencies=AUTHENTICATED,
+        responses=documented_errors(
+            "NOT_AUTHENTICATED", "INVALID_TOKEN", "INVALID_CREDENTIALS", "WEAK_PASSWORD"
+        ),
+    )
+    async def change_password(
+        self,
+        data: JSONBody[ChangePasswordBody],
+        current_user: CurrentUser,
+        container: ContainerDep,
+        origin: Origin,
+    ) -> None:
+        """Every session of the user ends, this one included: log in again."""
+        command = ChangePasswordCommand(
+            current_user, data.current_password, data.new_password, origin
+        )
+        await container.change_password()(command)
+
+    @post("/forgot-password", status_code=202, responses=documented_errors("BAD_REQUEST"))
+    async def forgot_password(
+        self, data: JSONBody[ForgotPasswordBody], container: ContainerDep, origin: Origin
+    ) -> Accepted:
+        """Always 202 with the same body: whether the address has an account stays secret.
+        When it has, a one-time link is e-mailed (valid for NEODYME_RESET_TOKEN_TTL)."""
+        await container.request_password_reset()(PasswordResetRequest(data.email, origin))
+        return ACCEPTED
+
+    @post(
+        "/reset-password",
+        status_code=204,
+        responses=documented_errors(("INVALID_TOKEN", 400), "WEAK_PASSWORD"),
+    )
+    async def reset_password(
+        self, data: JSONBody[ResetPasswordBody], container: ContainerDep, origin: Origin
+    ) -> None:
+        """Set a new password with the e-mailed token; every session of the user ends."""
+        command = ResetPasswordCommand(data.token, data.new_password, origin)
+        await container.reset_password()(command)
+
+    @post(
+        "/request-verification",
+        status_code=202,
+        dependencies=AUTHENTICATED,
+        responses=documented_errors("NOT_AUTHENTICATED", "INVALID_TOKEN"),
+    )
+    async def request_verification(
+        self, current_user: CurrentUser, container: ContainerDep, origin: Origin
+    ) -> Accepted:
+        """E-mail a one-time link that proves the address (none if already verified)."""
+        await container.request_verification()(VerificationRequest(current_user, origin))
+        return ACCEPTED
+
+    @post("/verify", status_code=200, responses=documented_errors(("INVALID_TOKEN", 400)))
+    async def verify(
+        self, data: JSONBody[VerifyBody], container: ContainerDep, origin: Origin
+    ) -> UserOut:
+        user = await container.verify_email()(VerifyEmailCommand(data.token, origin))
+        return UserOut.of(user)
+
     @get(
         "/me",
-        dependencies={"current_user": Provide(provide_current_user)},
+        dependencies=AUTHENTICATED,
         responses=documented_errors("NOT_AUTHENTICATED", "INVALID_TOKEN"),
     )
     async def me(self, current_user: CurrentUser) -> UserOut:

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
 from neodyme_app.container import Container
@@ -49,3 +49,7 @@ async def provide_current_user(request: Request[Any, Any, Any], container: Conta
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken()
     return await container.get_current_user()(CurrentUserQuery(token.strip()))
+
+
+AUTHENTICATED = {"current_user": Provide(provide_current_user)}
+"""Route or controller dependencies for endpoints that need a logged-in user."""

@@ -21,7 +21,7 @@ from litestar.types import ExceptionHandlersMap
 
 from neodyme_app.http.request_id import request_id_of
 from neodyme_app.http.schemas import ErrorBody, ErrorEnvelope
-from neodyme_domain.errors import DomainError
+from neodyme_domain.errors import DomainError, InvalidLink
 
 log = logging.getLogger("neodyme.http")
 
@@ -92,7 +92,12 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
         exc.context,
         extra={"request_id": request_id_of(request.scope)},
     )
-    return error_response(request, exc.code, exc.message, exc.details)
+    return error_response(request, exc.code, exc.message, exc.details, status_of(exc))
+
+
+def status_of(exc: DomainError) -> int:
+    # A one-time link arrives in the body, not as credentials: a bad one is a bad request.
+    return 400 if isinstance(exc, InvalidLink) else STATUS_BY_CODE[exc.code]
 
 
 def handle_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
@@ -158,11 +163,13 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 }
 
 
-def documented_errors(*codes: str) -> dict[int, ResponseSpec]:
-    """OpenAPI response entries for the error codes a route can answer, grouped by status."""
+def documented_errors(*codes: str | tuple[str, int]) -> dict[int, ResponseSpec]:
+    """OpenAPI response entries for the error codes a route can answer, grouped by status.
+    A ``(code, status)`` pair documents a code answered with another status than usual."""
     by_status: dict[int, list[str]] = {}
-    for code in (*codes, "VALIDATION_ERROR", "INTERNAL_ERROR"):
-        by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
+    for entry in (*codes, "VALIDATION_ERROR", "INTERNAL_ERROR"):
+        code, status = entry if isinstance(entry, tuple) else (entry, STATUS_BY_CODE[entry])
+        by_status.setdefault(status, []).append(code)
     return {
         status: ResponseSpec(
             data_container=ErrorEnvelope, description="Error: " + ", ".join(sorted(set(names)))

@@ -9,7 +9,9 @@ from uuid import UUID
 
 import msgspec
 
+from neodyme_domain.messages import SecurityEvent
 from neodyme_domain.model import MAX_EMAIL_LENGTH, MAX_FULL_NAME_LENGTH, User
+from neodyme_domain.pagination import Page
 from neodyme_domain.passwords import MAX_PASSWORD_LENGTH
 from neodyme_domain.tokens import TokenPair
 
@@ -38,6 +40,43 @@ class LoginBody(Body, forbid_unknown_fields=True, frozen=True):
 
 class RefreshBody(Body, forbid_unknown_fields=True, frozen=True):
     refresh_token: TokenField
+
+
+class LogoutBody(Body, forbid_unknown_fields=True, frozen=True):
+    refresh_token: TokenField
+
+
+class ChangePasswordBody(Body, forbid_unknown_fields=True, frozen=True):
+    current_password: PasswordField
+    new_password: PasswordField
+
+
+class ForgotPasswordBody(Body, forbid_unknown_fields=True, frozen=True):
+    email: EmailField
+
+
+class ResetPasswordBody(Body, forbid_unknown_fields=True, frozen=True):
+    token: TokenField
+    new_password: PasswordField
+
+
+class VerifyBody(Body, forbid_unknown_fields=True, frozen=True):
+    token: TokenField
+
+
+class ProfileBody(Body, forbid_unknown_fields=True, frozen=True):
+    """Only the name: id, e-mail, flags, password and timestamps are refused (422), not
+    silently ignored, so a client learns at once that it cannot set them here."""
+
+    full_name: NameField | None = None
+
+
+class DeleteAccountBody(Body, forbid_unknown_fields=True, frozen=True):
+    password: PasswordField
+
+
+class AccountStatusBody(Body, forbid_unknown_fields=True, frozen=True):
+    is_active: bool | None = None
 
 
 class UserOut(msgspec.Struct, frozen=True):
@@ -93,6 +132,45 @@ class SessionOut(msgspec.Struct, frozen=True):
             pair.expires_in,
             UserOut.of(user),
         )
+
+
+class UserPage(msgspec.Struct, frozen=True):
+    items: list[UserOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[User]) -> UserPage:
+        return cls([UserOut.of(user) for user in page.items], page.next_cursor)
+
+
+class EventOut(msgspec.Struct, frozen=True):
+    id: UUID
+    type: str
+    occurred_at: datetime
+    client_ip: str | None
+    user_agent: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: SecurityEvent) -> EventOut:
+        return cls(
+            event.id, event.type, event.occurred_at, event.client_ip, event.user_agent, event.data
+        )
+
+
+class EventPage(msgspec.Struct, frozen=True):
+    items: list[EventOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[SecurityEvent]) -> EventPage:
+        return cls([EventOut.of(event) for event in page.items], page.next_cursor)
+
+
+class Accepted(msgspec.Struct, frozen=True):
+    """202: the request was taken; what follows happens by e-mail."""
+
+    status: str = "accepted"
 
 
 class Status(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -1,18 +1,35 @@
-"""/api/v1/users: profiles."""
+"""/api/v1/users: profiles, one's own account and history, administration."""
 
 from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get
-from litestar.di import Provide
-from litestar.params import FromPath
+from litestar import Controller, delete, get, patch
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from neodyme_app.http.dependencies import ContainerDep, CurrentUser, provide_current_user
+from neodyme_app.http.dependencies import AUTHENTICATED, ContainerDep, CurrentUser, Origin
 from neodyme_app.http.errors import documented_errors
-from neodyme_app.http.schemas import UserOut
+from neodyme_app.http.schemas import (
+    AccountStatusBody,
+    DeleteAccountBody,
+    EventPage,
+    ProfileBody,
+    UserOut,
+    UserPage,
+)
 from neodyme_domain.errors import ValidationFailed
-from neodyme_domain.use_cases import GetUserQuery
+from neodyme_domain.pagination import DEFAULT_PAGE_SIZE, PageRequest
+from neodyme_domain.use_cases import (
+    DeleteAccountCommand,
+    GetUserQuery,
+    ListUsersQuery,
+    SecurityEventsQuery,
+    SetUserActiveCommand,
+    UpdateProfileCommand,
+)
+
+AUTH_ERRORS = ("NOT_AUTHENTICATED", "INVALID_TOKEN")
+ADMIN_ERRORS = (*AUTH_ERRORS, "FORBIDDEN", "USER_NOT_FOUND")
 
 
 def parse_user_id(raw: str) -> uuid.UUID:
@@ -26,14 +43,59 @@ def parse_user_id(raw: str) -> uuid.UUID:
 class UsersController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
-    dependencies = {"current_user": Provide(provide_current_user)}
+    dependencies = AUTHENTICATED
 
-    @get(
-        "/{user_id:str}",
-        responses=documented_errors(
-            "NOT_AUTHENTICATED", "INVALID_TOKEN", "FORBIDDEN", "USER_NOT_FOUND"
-        ),
+    @get("/", responses=documented_errors(*AUTH_ERRORS, "FORBIDDEN"))
+    async def list_users(
+        self,
+        current_user: CurrentUser,
+        container: ContainerDep,
+        limit: FromQuery[int] = DEFAULT_PAGE_SIZE,
+        cursor: FromQuery[str | None] = None,
+    ) -> UserPage:
+        """Superusers: every account, oldest first; follow ``next_cursor`` until null."""
+        query = ListUsersQuery(current_user, PageRequest(limit, cursor))
+        return UserPage.of(await container.list_users()(query))
+
+    @patch("/me", responses=documented_errors(*AUTH_ERRORS))
+    async def update_me(
+        self,
+        data: JSONBody[ProfileBody],
+        current_user: CurrentUser,
+        container: ContainerDep,
+        origin: Origin,
+    ) -> UserOut:
+        """Only ``full_name`` can be set here; any other field is refused with 422."""
+        command = UpdateProfileCommand(current_user, data.full_name, origin)
+        return UserOut.of(await container.update_profile()(command))
+
+    @delete(
+        "/me", status_code=204, responses=documented_errors(*AUTH_ERRORS, "INVALID_CREDENTIALS")
     )
+    async def delete_me(
+        self,
+        data: JSONBody[DeleteAccountBody],
+        current_user: CurrentUser,
+        container: ContainerDep,
+        origin: Origin,
+    ) -> None:
+        """Delete the account (password required); its address can be registered again."""
+        await container.delete_account()(DeleteAccountCommand(current_user, data.password, origin))
+
+    @get("/me/events", responses=documented_errors(*AUTH_ERRORS))
+    async def my_events(
+        self,
+        current_user: CurrentUser,
+        container: ContainerDep,
+        limit: FromQuery[int] = DEFAULT_PAGE_SIZE,
+        cursor: FromQuery[str | None] = None,
+    ) -> EventPage:
+        """Your security history, newest first: logins (failed ones too), password changes,
+        resets, verification, sessions ended, with the address and user agent of each."""
+        query = SecurityEventsQuery(current_user, PageRequest(limit, cursor))
+        return EventPage.of(await container.list_security_events()(query))
+
+    @get("/{user_id:str}", responses=documented_errors(*ADMIN_ERRORS))
     async def get_user(
         self, user_id: FromPath[str], current_user: CurrentUser, container: ContainerDep
     ) -> UserOut:
@@ -41,3 +103,20 @@ class UsersController(Controller):
         or not they exist."""
         query = GetUserQuery(requester=current_user, user_id=parse_user_id(user_id))
         return UserOut.of(await container.get_user()(query))
+
+    @patch("/{user_id:str}", responses=documented_errors(*ADMIN_ERRORS))
+    async def set_status(
+        self,
+        user_id: FromPath[str],
+        data: JSONBody[AccountStatusBody],
+        current_user: CurrentUser,
+        container: ContainerDep,
+        origin: Origin,
+    ) -> UserOut:
+        """Superusers: deactivate (effective at once: tokens refused, login refused) or
+        reactivate an account."""
+        target = parse_user_id(user_id)
+        if data.is_active is None:
+            return UserOut.of(await container.get_user()(GetUserQuery(current_user, target)))
+        command = SetUserActiveCommand(current_user, target, data.is_active, origin)
+        return UserOut.of(await container.set_user_active()(command))

@@ -8,6 +8,7 @@ from neodyme_domain.use_cases.authenticate import (
 from neodyme_domain.use_cases.change_password import ChangePassword, ChangePasswordCommand
 from neodyme_domain.use_cases.delete_account import DeleteAccount, DeleteAccountCommand
 from neodyme_domain.use_cases.deliver_outbox import DeliverOutbox, Delivery
+from neodyme_domain.use_cases.find_user import FindUserByEmail, FindUserQuery
 from neodyme_domain.use_cases.get_current_user import CurrentUserQuery, GetCurrentUser
 from neodyme_domain.use_cases.get_user import GetUser, GetUserQuery
 from neodyme_domain.use_cases.links import LinkSettings
@@ -22,6 +23,7 @@ from neodyme_domain.use_cases.request_password_reset import (
 )
 from neodyme_domain.use_cases.request_verification import RequestVerification, VerificationRequest
 from neodyme_domain.use_cases.reset_password import ResetPassword, ResetPasswordCommand
+from neodyme_domain.use_cases.seed_users import SeedCommand, SeedUsers
 from neodyme_domain.use_cases.set_user_active import SetUserActive, SetUserActiveCommand
 from neodyme_domain.use_cases.update_profile import UpdateProfile, UpdateProfileCommand
 from neodyme_domain.use_cases.verify_email import VerifyEmail, VerifyEmailCommand
@@ -37,6 +39,8 @@ __all__ = [
     "DeleteAccountCommand",
     "DeliverOutbox",
     "Delivery",
+    "FindUserByEmail",
+    "FindUserQuery",
     "GetCurrentUser",
     "GetUser",
     "GetUserQuery",
@@ -57,6 +61,8 @@ __all__ = [
     "ResetPassword",
     "ResetPasswordCommand",
     "SecurityEventsQuery",
+    "SeedCommand",
+    "SeedUsers",
     "SetUserActive",
     "SetUserActiveCommand",
     "UpdateProfile",

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
-from neodyme_domain import SecurityEvent, User, UserId
+from neodyme_domain import EmailMessage, SecurityEvent, User, UserId
 
 PASSWORD = "SecurePassword123!"
 """Meets every rule of the book's policy."""
+
+NEW_PASSWORD = "AnotherSecret456?"
+"""A second password meeting every rule, for changes and resets."""
+
+APP_URL = "https://app.example"
+"""The public URL the ``links`` fixture is configured with: e-mailed links point there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +77,19 @@ async def store_password_hash(
         user.replace_password_hash(hashed, now)
         await uow.users.update(user)
         await uow.commit()
+
+
+def emails_of(database: MemoryDatabase, kind: str) -> list[EmailMessage]:
+    """Committed outbox e-mails of one kind, oldest first."""
+    return [entry.message for entry in database.outbox if entry.message.kind == kind]
+
+
+def link_token(message: EmailMessage, path: str) -> str:
+    """The token of the one-time link an e-mail carries, after checking that the link
+    points at ``path`` of the client application and appears in the body."""
+    link = message.data["link"]
+    parts = urlsplit(link)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{APP_URL}{path}"
+    [token] = parse_qs(parts.query, strict_parsing=True)["token"]
+    assert link in message.body
+    return token
