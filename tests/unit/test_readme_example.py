@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from neodyme_app.config import settings_table
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -21,3 +23,7 @@ def test_readme_in_process_example_runs(capsys: pytest.CaptureFixture[str]) -> N
     exec(compile(in_process_example(), str(README), "exec"), {"__name__": "readme"})
 
     assert re.search(r"registered ada@example.com id [0-9a-f-]{36}", capsys.readouterr().out)
+
+
+def test_readme_configuration_table_lists_every_setting() -> None:
+    assert settings_table() in README.read_text()
