@@ -85,7 +85,9 @@ class OutboxEntry:
 @dataclass(frozen=True, slots=True)
 class SecurityEvent:
     """A fact for the audit trail and analytics: ``user_registration``, ``user_login``,
-    ``login_failed`` (``data["reason"]``: unknown_email, invalid_password, inactive)..."""
+    ``login_failed`` (``data["reason"]``: unknown_email, invalid_password, inactive, or
+    changed_meanwhile when a password change, reset or deactivation committed during the
+    login)..."""
 
     type: str
     occurred_at: datetime

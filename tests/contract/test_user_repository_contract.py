@@ -267,6 +267,7 @@ async def test_concurrent_adds_of_one_address_let_exactly_one_succeed(
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 500000, tzinfo=UTC)
 PLUS_0530 = timezone(timedelta(hours=5, minutes=30))
+MAX_PAGES = 100  # far more than any walk here needs: a cursor that stalls fails, not hangs
 _emails = itertools.count()
 
 
@@ -302,7 +303,7 @@ async def walk(
     """Every page from the start, each in a transaction of its own, as a client would."""
     seen: list[User] = []
     after: Position | None = None
-    while True:
+    for _ in range(MAX_PAGES):
         page = await list_after(uow_factory, after, limit)
         assert len(page) <= limit
         seen += page
@@ -311,6 +312,7 @@ async def walk(
         after = position(page[-1])
         if between_pages is not None:
             await between_pages(after)
+    raise AssertionError(f"no last page after {MAX_PAGES} pages: the cursor does not advance")
 
 
 async def test_list_after_of_an_empty_store_is_empty(uow_factory: UowFactory) -> None:
@@ -352,8 +354,9 @@ async def test_list_after_accepts_positions_that_are_no_user(uow_factory: UowFac
     assert await list_after(uow_factory, Position(T0 + timedelta(days=9), between.id), 50) == []
 
 
+@pytest.mark.parametrize("limit", [2, 7])  # one newcomer after the cursor per page
 async def test_list_after_sees_every_initial_user_once_while_users_are_added(
-    uow_factory: UowFactory,
+    uow_factory: UowFactory, limit: int
 ) -> None:
     initial = population()
     await add(uow_factory, *initial)
@@ -370,7 +373,7 @@ async def test_list_after_sees_every_initial_user_once_while_users_are_added(
         later.append(newcomers[-1])
         await add(uow_factory, *newcomers)
 
-    seen = await walk(uow_factory, 2, between_pages=register_more)
+    seen = await walk(uow_factory, limit, between_pages=register_more)
 
     ids = [u.id for u in seen]
     assert len(ids) == len(set(ids)), "a user was listed twice"

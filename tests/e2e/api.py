@@ -9,11 +9,15 @@ import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import Engine, text
+
+from tests.support.smtp import SmtpSink
 
 PASSWORD = "SecurePassword123!"
 NEODYME = Path(sys.executable).parent / "neodyme"
@@ -66,16 +70,24 @@ class Api:
         self.client = client
 
     async def register(
-        self, email: str, password: str = PASSWORD, full_name: str = "Test User"
+        self,
+        email: str,
+        password: str = PASSWORD,
+        full_name: str = "Test User",
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         return await self.client.post(
             "/api/v1/auth/register",
             json={"email": email, "full_name": full_name, "password": password},
+            headers=headers,
         )
 
-    async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
+    async def login(
+        self, email: str, password: str = PASSWORD, *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
         return await self.client.post(
-            "/api/v1/auth/login", json={"email": email, "password": password}
+            "/api/v1/auth/login", json={"email": email, "password": password}, headers=headers
         )
 
     async def refresh(self, refresh_token: str) -> httpx.Response:
@@ -87,11 +99,124 @@ class Api:
     async def user(self, user_id: str, token: str) -> httpx.Response:
         return await self.client.get(f"/api/v1/users/{user_id}", headers=bearer(token))
 
+    async def logout(self, refresh_token: str) -> httpx.Response:
+        return await self.client.post("/api/v1/auth/logout", json={"refresh_token": refresh_token})
+
+    async def change_password(self, token: str, current: str, new: str) -> httpx.Response:
+        return await self.client.post(
+            "/api/v1/auth/change-password",
+            json={"current_password": current, "new_password": new},
+            headers=bearer(token),
+        )
+
+    async def forgot_password(self, email: str) -> httpx.Response:
+        return await self.client.post("/api/v1/auth/forgot-password", json={"email": email})
+
+    async def reset_password(self, reset_token: str, new_password: str) -> httpx.Response:
+        return await self.client.post(
+            "/api/v1/auth/reset-password",
+            json={"token": reset_token, "new_password": new_password},
+        )
+
+    async def request_verification(self, token: str) -> httpx.Response:
+        return await self.client.post("/api/v1/auth/request-verification", headers=bearer(token))
+
+    async def verify(self, verification_token: str) -> httpx.Response:
+        return await self.client.post("/api/v1/auth/verify", json={"token": verification_token})
+
+    async def update_me(self, token: str, **fields: Any) -> httpx.Response:
+        return await self.client.patch("/api/v1/users/me", json=fields, headers=bearer(token))
+
+    async def delete_me(self, token: str, password: str) -> httpx.Response:
+        return await self.client.request(
+            "DELETE", "/api/v1/users/me", json={"password": password}, headers=bearer(token)
+        )
+
+    async def list_users(
+        self, token: str, limit: int | None = None, cursor: str | None = None
+    ) -> httpx.Response:
+        return await self.client.get(
+            "/api/v1/users", params=_page_params(limit, cursor), headers=bearer(token)
+        )
+
+    async def set_active(self, user_id: str, token: str, is_active: bool) -> httpx.Response:
+        return await self.client.patch(
+            f"/api/v1/users/{user_id}", json={"is_active": is_active}, headers=bearer(token)
+        )
+
+    async def my_events(
+        self,
+        token: str,
+        limit: int | None = None,
+        cursor: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self.client.get(
+            "/api/v1/users/me/events",
+            params=_page_params(limit, cursor),
+            headers=bearer(token) | dict(headers or {}),
+        )
+
     async def signed_up(
         self, email: str, password: str = PASSWORD, full_name: str = "Test User"
     ) -> dict[str, Any]:
         """Register, insist on 201, and return the session (tokens and user)."""
         return dict(expect(await self.register(email, password, full_name), 201))
+
+
+def _page_params(limit: int | None, cursor: str | None) -> dict[str, str | int]:
+    params: dict[str, str | int] = {}
+    if limit is not None:
+        params["limit"] = limit
+    if cursor is not None:
+        params["cursor"] = cursor
+    return params
+
+
+LINK_PATHS = {"password_reset": "/reset-password", "email_verification": "/verify-email"}
+"""The client-app path each kind of one-time link points at (api.md)."""
+
+
+def recipient(message: EmailMessage) -> str:
+    """The one address in the To header, without any display name."""
+    addresses = message["To"].addresses
+    assert len(addresses) == 1, message["To"]
+    return str(addresses[0].addr_spec)
+
+
+@dataclass(frozen=True, slots=True)
+class Mailbox:
+    """What the server sent to the SMTP sink, read the way a user reads their mail."""
+
+    sink: SmtpSink
+    public_url: str
+
+    def to(self, address: str, kind: str | None = None) -> list[EmailMessage]:
+        """Every e-mail received so far for ``address`` (of ``kind``, if given)."""
+        return [
+            message
+            for message in list(self.sink.messages)
+            if recipient(message) == address and (kind is None or message["X-Neodyme-Kind"] == kind)
+        ]
+
+    async def wait_for(self, kind: str, address: str) -> EmailMessage:
+        return await self.sink.wait_for(
+            lambda m: m["X-Neodyme-Kind"] == kind and recipient(m) == address
+        )
+
+    async def token(self, kind: str, address: str) -> str:
+        """Wait for the ``kind`` e-mail to ``address`` and return the token of its link,
+        which must be ``{public_url}{path}?token=...`` and the only such link."""
+        message = await self.wait_for(kind, address)
+        body = message.get_content()
+        prefix = f"{self.public_url}{LINK_PATHS[kind]}?"
+        links = [word for word in body.split() if word.startswith(prefix)]
+        assert len(links) == 1, f"expected one {prefix}... link in:\n{body}"
+        query = parse_qs(urlsplit(links[0]).query, strict_parsing=True)
+        assert list(query) == ["token"], links[0]
+        assert len(query["token"]) == 1, links[0]
+        return query["token"][0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +274,27 @@ class Database:
             user_id=uuid.UUID(user_id),
         )
         return [row | {"user_id": str(row["user_id"])} for row in rows]
+
+    def user_ids(self) -> set[str]:
+        return {str(row["id"]) for row in self._rows("SELECT id FROM users")}
+
+    def users_by_email(self) -> dict[str, str]:
+        """Every account's id, by its (stored) address."""
+        return {row["email"]: str(row["id"]) for row in self._rows("SELECT id, email FROM users")}
+
+    def event_ids_of(self, user_id: str) -> set[str]:
+        rows = self._rows(
+            "SELECT id FROM security_events WHERE user_id = :user_id", user_id=uuid.UUID(user_id)
+        )
+        return {str(row["id"]) for row in rows}
+
+    def emails_queued_for(self, address: str) -> int:
+        """Rows in the e-mail outbox addressed to ``address``, sent or not."""
+        rows = self._rows(
+            "SELECT count(*) AS n FROM email_outbox WHERE lower(recipient) = lower(:address)",
+            address=address,
+        )
+        return int(rows[0]["n"])
 
     def users_with_email(self, email: str) -> int:
         """How many accounts hold this address, in any letter case."""

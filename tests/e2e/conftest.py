@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from tests.e2e.api import NEODYME, Api, Cli, Database
+from tests.e2e.api import NEODYME, Api, Cli, Database, Mailbox
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
 from tests.support.smtp import SmtpSink
 
@@ -33,6 +33,8 @@ STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
 LOG_TAIL_LINES = 60
+PUBLIC_URL = "https://app.neodyme.test"
+"""Where the e-mailed reset and verification links point (the client app, not this server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,7 @@ def _server_env(database_url: str, sink: SmtpSink) -> dict[str, str]:
         NEODYME_SMTP_PORT=str(sink.port),
         NEODYME_SMTP_TLS="none",
         NEODYME_EMAIL_FROM="no-reply@neodyme.test",
+        NEODYME_PUBLIC_URL=PUBLIC_URL,
         NEODYME_ARGON2_MEMORY_KIB="64",
         NEODYME_ARGON2_TIME_COST="1",
         NEODYME_OUTBOX_POLL_SECONDS="0.5",
@@ -232,6 +235,11 @@ def _report_log_tail(config: pytest.Config, server: Server) -> None:
 @pytest.fixture(scope="session")
 def cli(server: Server) -> Cli:
     return Cli(env=server.env, cwd=server.workdir)
+
+
+@pytest.fixture(scope="session")
+def mailbox(smtp_sink: SmtpSink) -> Mailbox:
+    return Mailbox(smtp_sink, PUBLIC_URL)
 
 
 @pytest.fixture(scope="session")

@@ -63,21 +63,28 @@ class AuthenticateUser:
         )
         now = self._clock.now()
         async with self._uow as uow:
-            if rehashed is not None:
-                # The lookup's copy is stale by now: writing it back would undo whatever
-                # committed while we hashed (a deactivation, a new password). Upgrade the
-                # stored user's hash, and only if it is still the one just verified.
-                current = await uow.users.get(user.id)
-                if current is not None and current.hashed_password == user.hashed_password:
+            # The lookup's copy is stale by now. If a password change, reset or deactivation
+            # committed while we hashed (the token version moved), the password just verified
+            # may no longer be the account's, and a session issued now would outlive the
+            # revocation that was meant to end them all: its refresh token did not exist yet.
+            current = await uow.users.get(user.id)
+            if current is not None and current.token_version == user.token_version:
+                # Never write the lookup's copy back (it would undo what committed
+                # meanwhile): upgrade the stored hash, only if it is still the one verified.
+                if rehashed is not None and current.hashed_password == user.hashed_password:
                     current.replace_password_hash(rehashed, now)
                     await uow.users.update(current)
-                    user = current
-            await uow.events.record(
-                SecurityEvent.of("user_login", now, user.id, cmd.origin, email=cmd.email)
-            )
-            pair = await issue_pair(uow, self._tokens, user, now=now)
-            await uow.commit()
-        return Authenticated(user=user, tokens=pair)
+                await uow.events.record(
+                    SecurityEvent.of("user_login", now, current.id, cmd.origin, email=cmd.email)
+                )
+                pair = await issue_pair(uow, self._tokens, current, now=now)
+                await uow.commit()
+                return Authenticated(user=current, tokens=pair)
+        if current is not None and not current.is_active:
+            await self._fail(cmd, user, "inactive")
+            raise AccountInactive(context={"user_id": user.id})
+        await self._fail(cmd, user, "changed_meanwhile")
+        raise InvalidCredentials(context={"user_id": user.id, "reason": "changed_meanwhile"})
 
     async def _find(self, raw_email: str) -> User | None:
         try:

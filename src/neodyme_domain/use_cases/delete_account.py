@@ -9,6 +9,7 @@ from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User
 from neodyme_domain.passwords import check_length_bound
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
+from neodyme_domain.use_cases.fresh import fresh_copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +35,14 @@ class DeleteAccount:
             raise InvalidCredentials(context={"user_id": cmd.user.id, "reason": "delete"})
         now = self._clock.now()
         async with self._uow as uow:
-            await uow.users.delete(cmd.user.id)
+            # The password was checked against the copy read before: if the sessions were
+            # revoked meanwhile (a password change or reset, a deactivation), this request
+            # belongs to a session that has ended, and must not outlive it.
+            user = await fresh_copy(uow, cmd.user)
+            await uow.users.delete(user.id)
             await uow.events.record(
                 SecurityEvent.of(
-                    "account_deleted", now, cmd.user.id, cmd.origin, email=cmd.user.email.value
+                    "account_deleted", now, user.id, cmd.origin, email=user.email.value
                 )
             )
             await uow.commit()

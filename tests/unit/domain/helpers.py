@@ -6,10 +6,12 @@ use case will see, and what they read is what was committed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
+from neodyme_adapters.argon2_hasher import CHEAP_PARAMETERS, Argon2Hasher
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_domain import EmailMessage, SecurityEvent, User, UserId
 
@@ -93,3 +95,20 @@ def link_token(message: EmailMessage, path: str) -> str:
     [token] = parse_qs(parts.query, strict_parsing=True)["token"]
     assert link in message.body
     return token
+
+
+class VerifyThenMeanwhile(Argon2Hasher):
+    """The cheap real hasher; after its first ``verify`` it commits another transaction
+    before answering: the deterministic form of "this happened while the password was
+    being checked". Close it like any hasher."""
+
+    def __init__(self, meanwhile: Callable[[], Awaitable[object]]) -> None:
+        super().__init__(CHEAP_PARAMETERS, max_concurrency=1)
+        self._meanwhile: Callable[[], Awaitable[object]] | None = meanwhile
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        verified = await super().verify(hashed, password)
+        meanwhile, self._meanwhile = self._meanwhile, None
+        if meanwhile is not None:
+            await meanwhile()
+        return verified

@@ -8,7 +8,8 @@ import pytest
 
 from neodyme_adapters.argon2_hasher import Argon2Hasher
 from neodyme_adapters.clock import ManualClock
-from neodyme_adapters.memory import MemoryDatabase
+from neodyme_adapters.jwt_tokens import JwtTokenService
+from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_domain import (
     InvalidCredentials,
     InvalidLink,
@@ -35,6 +36,7 @@ from neodyme_domain.use_cases import (
 from tests.unit.domain.helpers import (
     NEW_PASSWORD,
     PASSWORD,
+    VerifyThenMeanwhile,
     counts,
     emails_of,
     events_of,
@@ -244,9 +246,7 @@ async def test_the_current_password_is_checked_before_the_new_one(
         await change_password(changing(alice, "WrongPassword123!", "weak"))
 
 
-@pytest.mark.parametrize(
-    ("current", "new"), [("x" * 1025, NEW_PASSWORD), (PASSWORD, "Aa1!" * 257)]
-)
+@pytest.mark.parametrize(("current", "new"), [("x" * 1025, NEW_PASSWORD), (PASSWORD, "Aa1!" * 257)])
 async def test_a_password_over_1024_characters_is_a_validation_error(
     change_password: ChangePassword,
     alice: Registered,
@@ -287,3 +287,35 @@ async def test_a_second_change_from_a_session_the_first_change_ended_is_refused(
         await change_password(changing(alice, PASSWORD, "ThirdPassword789#"))
 
     await login(authenticate_user, "alice@example.com", NEW_PASSWORD)
+
+
+# --- races ---------------------------------------------------------------------------------
+
+
+async def test_a_login_with_the_old_password_racing_the_change_gets_no_session(
+    change_password: ChangePassword,
+    alice: Registered,
+    database: MemoryDatabase,
+    tokens: JwtTokenService,
+    clock: ManualClock,
+) -> None:
+    # Regression: the login verified the old password, the change committed (revoking
+    # every refresh token that existed), then the login stored a brand-new refresh token
+    # that refreshed happily: a session that outlived the password change.
+    racing = VerifyThenMeanwhile(lambda: change_password(changing(alice, PASSWORD, NEW_PASSWORD)))
+    authenticate = AuthenticateUser(
+        uow=InMemoryUnitOfWork(database), hasher=racing, tokens=tokens, clock=clock
+    )
+    try:
+        with pytest.raises(InvalidCredentials) as raised:
+            await authenticate(AuthenticateCommand("alice@example.com", PASSWORD, ORIGIN))
+    finally:
+        racing.close()
+
+    assert raised.value.message == "Invalid email or password"
+    assert raised.value.context == {"user_id": alice.user.id, "reason": "changed_meanwhile"}
+    assert all(r.revoked_at is not None for r in database.state.refresh_tokens.values())
+    assert events_of(database, "user_login") == []
+    [failed] = events_of(database, "login_failed")
+    assert (failed.user_id, failed.data["reason"]) == (alice.user.id, "changed_meanwhile")
+    assert failed.client_ip == "198.51.100.20"

@@ -7,6 +7,7 @@ one example can never see another's users.
 from __future__ import annotations
 
 import string
+import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -68,7 +69,11 @@ def _kind(ch: str) -> str:
 
 
 def expected_unmet(password: str) -> list[str]:
-    """An oracle written from api.md, independently of passwords.py."""
+    """An oracle written from api.md, independently of passwords.py. The rules apply to
+    the password's NFKC form, the form it is hashed and compared in: ``¼`` counts as a
+    digit, a fraction slash (special) and a digit; ``e`` with a combining accent, as one
+    lower-case letter."""
+    password = unicodedata.normalize("NFKC", password)
     present = {_kind(ch) for ch in password}
     unmet = [] if len(password) >= 8 else ["min_length"]
     return unmet + [k for k in ("lowercase", "uppercase", "digit", "special") if k not in present]
@@ -89,7 +94,11 @@ def valid_passwords(draw: st.DrawFn) -> str:
         ),
     ]
     filler = draw(st.text(min_size=4, max_size=30))
-    return "".join(draw(st.permutations([*required, *filler])))
+    password = "".join(draw(st.permutations([*required, *filler])))
+    # Rarely, normalisation takes a required kind away (a combining accent as the special
+    # character composes with a letter; a circled digit as the special becomes a digit).
+    assume(expected_unmet(password) == [])
+    return password
 
 
 PASSWORD_CANDIDATES = st.one_of(
@@ -183,7 +192,8 @@ def test_full_name_parsing_trims_and_is_idempotent(raw: str) -> None:
 
 @given(
     st.text(max_size=20),
-    st.characters(categories=("Cc", "Cf", "Zl", "Zp")),
+    # The zero-width (non-)joiners are format characters that real names need: allowed.
+    st.characters(categories=("Cc", "Cf", "Zl", "Zp"), exclude_characters="\u200c\u200d"),
     st.text(max_size=20),
 )
 def test_full_name_with_any_control_character_is_refused(
@@ -243,7 +253,7 @@ def test_an_access_token_round_trips_its_user_and_permissions(
 async def test_register_then_authenticate_succeeds_for_any_valid_input_and_no_other_password(
     email: str, full_name: str, password: str, other: str
 ) -> None:
-    assume(other != password)
+    assume(unicodedata.normalize("NFKC", other) != unicodedata.normalize("NFKC", password))
     clock = ManualClock(datetime.now(UTC))
     database = MemoryDatabase()
     hasher = Argon2Hasher(CHEAP_PARAMETERS, max_concurrency=1)

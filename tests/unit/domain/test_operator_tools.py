@@ -1,0 +1,64 @@
+"""Use cases behind the operator's command line: finding an account, seeding many."""
+
+from __future__ import annotations
+
+import pytest
+
+from neodyme_adapters.argon2_hasher import Argon2Hasher
+from neodyme_adapters.clock import ManualClock
+from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
+from neodyme_domain.errors import Forbidden, UserNotFound
+from neodyme_domain.model import User
+from neodyme_domain.use_cases import (
+    AuthenticateCommand,
+    AuthenticateUser,
+    FindUserByEmail,
+    FindUserQuery,
+    Registered,
+    SeedCommand,
+    SeedUsers,
+)
+
+
+async def test_the_operator_finds_an_account_by_address_in_any_case(
+    database: MemoryDatabase, clock: ManualClock, alice: Registered
+) -> None:
+    find = FindUserByEmail(uow=InMemoryUnitOfWork(database))
+
+    found = await find(FindUserQuery(User.operator(clock.now()), "ALICE@example.com"))
+
+    assert found.id == alice.user.id
+
+
+async def test_finding_needs_a_superuser_and_an_existing_address(
+    database: MemoryDatabase, alice: Registered
+) -> None:
+    find = FindUserByEmail(uow=InMemoryUnitOfWork(database))
+
+    with pytest.raises(Forbidden):
+        await find(FindUserQuery(alice.user, "alice@example.com"))
+    with pytest.raises(UserNotFound):
+        await find(FindUserQuery(User.operator(alice.user.created_at), "nobody@example.com"))
+
+
+async def test_seeded_users_are_distinct_and_share_one_password(
+    database: MemoryDatabase,
+    hasher: Argon2Hasher,
+    clock: ManualClock,
+    authenticate_user: AuthenticateUser,
+) -> None:
+    seed = SeedUsers(uow=InMemoryUnitOfWork(database), hasher=hasher, clock=clock)
+
+    users = await seed(SeedCommand(1203, "Seeded-Password-1!", ["ada", "alan"], ["lovelace"]))
+    again = await seed(SeedCommand(3, "Seeded-Password-1!", ["ada"], ["lovelace"]))
+
+    assert len(database.state.users) == 1206
+    assert len({u.email for u in users + again}) == 1206
+    assert {u.hashed_password for u in users} == {users[0].hashed_password}
+    assert users[0].full_name in {"Ada Lovelace", "Alan Lovelace"}
+    assert not database.outbox
+    assert not database.events
+    session = await authenticate_user(
+        AuthenticateCommand(users[-1].email.value, "Seeded-Password-1!")
+    )
+    assert session.user.id == users[-1].id
