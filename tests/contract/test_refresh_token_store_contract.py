@@ -234,4 +234,3 @@ async def test_revoke_all_for_user_is_undone_by_rollback(
         await uow.refresh_tokens.revoke_all_for_user(owner.id, utc_now())
 
     assert await get(uow_factory, record.token_digest) == record
-

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +32,7 @@ from neodyme_adapters.sqlalchemy import (
     to_async_url,
     upgrade,
 )
+from neodyme_adapters.sqlalchemy.mapping import user_to_row
 from neodyme_domain.errors import EmailAlreadyExists, ServiceUnavailable
 from tests.contract.conftest import run_scoped_name
 from tests.support.builders import a_message, a_refresh_token, a_user, utc_now
@@ -74,11 +77,16 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])  # closed again when the block ends
 
 
-def schema_differences(url: str) -> list[object]:
+def _sync_url(url: str) -> URL:
+    """The URL for a synchronous engine: psycopg works both ways, aiosqlite does not."""
     sync_url = to_async_url(url)
     if sync_url.get_backend_name() == "sqlite":
         sync_url = sync_url.set(drivername="sqlite")
-    engine = create_engine(sync_url)
+    return sync_url
+
+
+def schema_differences(url: str) -> list[object]:
+    engine = create_engine(_sync_url(url))
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
@@ -113,10 +121,7 @@ def test_upgrade_twice_is_harmless_and_downgrade_empties_the_database(
         upgrade(url)
         upgrade(url)
         downgrade(url, "base")
-        sync_url = to_async_url(url)
-        if sync_url.get_backend_name() == "sqlite":
-            sync_url = sync_url.set(drivername="sqlite")
-        engine = create_engine(sync_url)
+        engine = create_engine(_sync_url(url))
         try:
             with engine.connect() as connection:
                 assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
@@ -124,6 +129,68 @@ def test_upgrade_twice_is_harmless_and_downgrade_empties_the_database(
             engine.dispose()
         upgrade(url)
         assert schema_differences(url) == []
+
+
+def test_0002_keeps_existing_rows_both_ways(migration_scratch_url: str, tmp_path: Path) -> None:
+    # Lightweight tables of revision 0001's columns: the current ones have more.
+    users_0001 = sa.table(
+        "users",
+        *(sa.column(name) for name in ("email", "email_key", "full_name", "hashed_password")),
+        *(sa.column(name) for name in ("is_active", "is_verified", "is_superuser")),
+        sa.column("id", sa.Uuid()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    tokens_0001 = sa.table(
+        "refresh_tokens",
+        sa.column("token_digest"),
+        sa.column("family_id"),
+        sa.column("user_id", sa.Uuid()),
+        sa.column("issued_at", sa.DateTime(timezone=True)),
+        sa.column("expires_at", sa.DateTime(timezone=True)),
+    )
+    user = a_user()
+    token = a_refresh_token(user.id)
+    for url in (migration_scratch_url, f"sqlite:///{tmp_path}/neodyme.db"):
+        upgrade(url, "0001")
+        engine = create_engine(_sync_url(url))
+        try:
+            with engine.begin() as connection:
+                row = user_to_row(user)
+                del row["token_version"]
+                connection.execute(users_0001.insert().values(row))
+                connection.execute(
+                    tokens_0001.insert().values(
+                        token_digest=token.token_digest,
+                        family_id=token.family_id,
+                        user_id=user.id,
+                        issued_at=token.issued_at,
+                        expires_at=token.expires_at,
+                    )
+                )
+
+            upgrade(url)
+            with engine.connect() as connection:
+                assert connection.execute(sa.text("SELECT token_version FROM users")).all() == [
+                    (0,)
+                ]
+
+            # On SQLite a "move and copy" of users would DROP it, and the foreign keys'
+            # ON DELETE CASCADE would take the refresh tokens with it.
+            downgrade(url, "0001")
+            with engine.connect() as connection:
+                assert connection.execute(sa.select(users_0001.c.id)).all() == [(user.id,)]
+                assert connection.execute(sa.select(tokens_0001.c.token_digest)).all() == [
+                    (token.token_digest,)
+                ]
+                columns = {column["name"] for column in inspect(connection).get_columns("users")}
+                assert "token_version" not in columns
+                assert "one_time_tokens" not in inspect(connection).get_table_names()
+
+            upgrade(url)
+            assert schema_differences(url) == []
+        finally:
+            engine.dispose()
 
 
 async def test_upgrade_refuses_to_run_inside_an_event_loop(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ def access_payload(account: User, now: datetime, **changes: Any) -> dict[str, An
         "type": "access",
         "jti": "token-1",
         "permissions": list(account.permissions),
+        "ver": account.token_version,
         "iss": "neodyme",
         "aud": "neodyme-api",
         "iat": issued,
@@ -69,7 +70,7 @@ def access_payload(account: User, now: datetime, **changes: Any) -> dict[str, An
 
 def refresh_payload(account: User, now: datetime, **changes: Any) -> dict[str, Any]:
     payload = access_payload(account, now, type="refresh", fam="family-1")
-    del payload["permissions"]
+    del payload["permissions"], payload["ver"]
     payload.update(changes)
     return payload
 
@@ -294,6 +295,24 @@ def test_other_hmac_algorithms_are_refused_even_with_the_right_key(algorithm: st
 def test_an_access_token_missing_a_required_claim_is_refused(claim: str) -> None:
     payload = access_payload(user(), START)
     del payload[claim]
+
+    with pytest.raises(InvalidToken):
+        service().decode_access(forge(payload))
+
+
+def test_an_access_token_carries_the_users_token_version() -> None:
+    account = user()
+    account.token_version = 3
+    tokens = service()
+
+    assert tokens.decode_access(tokens.issue_access(account, START)).token_version == 3
+
+
+@pytest.mark.parametrize("version", [None, "1", 1.0, True], ids=repr)
+def test_an_access_token_without_an_integer_token_version_is_refused(version: Any) -> None:
+    payload = access_payload(user(), START, ver=version)
+    if version is None:
+        del payload["ver"]
 
     with pytest.raises(InvalidToken):
         service().decode_access(forge(payload))

@@ -71,7 +71,7 @@ class SqlAlchemyUserRepository:
     async def list_after(self, after: Position | None, limit: int) -> list[User]:
         if limit <= 0:
             return []
-        stmt = select(users).order_by(users.c.created_at).limit(limit)
+        stmt = select(users).order_by(users.c.created_at, users.c.id).limit(limit)
         if after is not None:
             # A row-value comparison (one range scan of ix_users_created_at_id), against a
             # plain tuple so the values are bound with the columns' types: a tuple_() of

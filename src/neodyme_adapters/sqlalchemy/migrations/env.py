@@ -62,6 +62,10 @@ def _run_migrations(connection: Connection) -> None:
         transactional_ddl=True,
         compare_type=True,
         # SQLite cannot ALTER most things: future revisions use batch operations there.
+        # But never on a table that others reference with ON DELETE CASCADE (users): the
+        # batch's DROP TABLE deletes its rows with the foreign keys on, cascading to the
+        # children, and foreign keys cannot be switched off inside this transaction. See
+        # versions/0002 for plain ALTERs instead.
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
