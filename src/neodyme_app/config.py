@@ -16,6 +16,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import ArgumentError
+
+from neodyme_adapters.sqlalchemy.engine import to_async_url
 from neodyme_domain.passwords import PolicyProfile
 
 PREFIX = "NEODYME_"
@@ -62,6 +65,17 @@ def _boolean(raw: str) -> bool:
     raise ValueError("must be true or false")
 
 
+def _database_url(raw: str) -> str:
+    """memory://, or a URL the SQL adapters can drive (PostgreSQL or an SQLite file)."""
+    if raw == "memory://":
+        return raw
+    try:
+        to_async_url(raw)
+    except (ValueError, ArgumentError) as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    return raw
+
+
 def _optional(raw: str) -> str | None:
     return raw or None
 
@@ -80,6 +94,7 @@ class Settings:
     )
     database_url: str = _setting(
         "sqlite+aiosqlite:///./neodyme.db",
+        _database_url,
         doc="SQLAlchemy URL: sqlite+aiosqlite:///file.db, postgresql+psycopg://..., or memory://",
     )
     secret_key: str = _setting(

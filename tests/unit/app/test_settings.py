@@ -59,6 +59,9 @@ def test_values_are_parsed_from_the_environment() -> None:
         ("NEODYME_DOCS", "perhaps"),
         ("NEODYME_LOG_LEVEL", "LOUD"),
         ("NEODYME_ARGON2_MEMORY_KIB", "-1"),
+        ("NEODYME_DATABASE_URL", ""),
+        ("NEODYME_DATABASE_URL", "mysql://root@localhost/neodyme"),
+        ("NEODYME_DATABASE_URL", "sqlite+aiosqlite:///:memory:"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
