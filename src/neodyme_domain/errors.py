@@ -106,8 +106,29 @@ class UserNotFound(DomainError):
     default_message = "User not found"
 
 
-class ServiceUnavailable(DomainError):
-    """A dependency (the database) cannot be reached; nothing was half-written."""
+class RetryLater(DomainError):
+    """Base of errors that tell the client when to try again (HTTP ``Retry-After``); it
+    has no code of its own."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int = 1,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, details={"retry_after": retry_after}, context=context)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(RetryLater):
+    code = "TOO_MANY_ATTEMPTS"
+    default_message = "Too many attempts; try again later"
+
+
+class ServiceUnavailable(RetryLater):
+    """A dependency (the database) cannot be reached, or the server is saturated; nothing
+    was half-written, and retrying later is safe."""
 
     code = "SERVICE_UNAVAILABLE"
     default_message = "The service is temporarily unavailable, please retry"

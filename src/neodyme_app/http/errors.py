@@ -21,7 +21,7 @@ from litestar.types import ExceptionHandlersMap
 
 from neodyme_app.http.request_id import request_id_of
 from neodyme_app.http.schemas import ErrorBody, ErrorEnvelope
-from neodyme_domain.errors import DomainError, InvalidLink
+from neodyme_domain.errors import DomainError, InvalidLink, RetryLater
 
 log = logging.getLogger("neodyme.http")
 
@@ -70,6 +70,7 @@ def error_response(
     message: str,
     details: Mapping[str, Any] | None = None,
     status: int | None = None,
+    retry_after: int | None = None,
 ) -> Response[ErrorEnvelope]:
     status = status or STATUS_BY_CODE[code]
     rid = request_id_of(request.scope)
@@ -77,6 +78,8 @@ def error_response(
     headers = {"X-Request-ID": rid}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     body = ErrorEnvelope(ErrorBody(code, message, dict(details or {}), rid))
     return Response(body, status_code=status, headers=headers)
 
@@ -92,7 +95,8 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
         exc.context,
         extra={"request_id": request_id_of(request.scope)},
     )
-    return error_response(request, exc.code, exc.message, exc.details, status_of(exc))
+    retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+    return error_response(request, exc.code, exc.message, exc.details, status_of(exc), retry_after)
 
 
 def status_of(exc: DomainError) -> int:
