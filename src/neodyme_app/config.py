@@ -141,6 +141,12 @@ class Settings:
     argon2_time_cost: int = _setting(2, _positive_int, "argon2id passes")
     argon2_parallelism: int = _setting(1, _positive_int, "argon2id lanes")
     hash_concurrency: int = _setting(0, int, "concurrent hashes per process; 0 = one per CPU core")
+    hash_queue_limit: int = _setting(
+        128, int, "hashes that may wait for a thread; beyond it: 503 with Retry-After at once"
+    )
+    request_timeout: float = _setting(
+        10.0, float, "seconds before a request is abandoned with 503 (never a hanging client)"
+    )
     max_body_bytes: int = _setting(65536, _positive_int, "largest accepted request body")
     db_pool_size: int = _setting(10, _positive_int, "database connections per process")
     db_timeout: float = _setting(5.0, float, "seconds to wait for a database connection")

@@ -81,6 +81,7 @@ class Container(containers.DeclarativeContainer):
             parallelism=settings.provided.argon2_parallelism,
         ),
         max_concurrency=settings.provided.hash_concurrency,
+        queue_limit=settings.provided.hash_queue_limit,
     )
     tokens = providers.Singleton(
         JwtTokenService,

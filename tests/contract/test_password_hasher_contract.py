@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from neodyme_adapters.argon2_hasher import CHEAP_PARAMETERS, Argon2Hasher, Argon2Parameters
+from neodyme_domain.errors import ServiceUnavailable
 
 OTHER_PARAMETERS = Argon2Parameters(memory_kib=128, time_cost=2, parallelism=1)
 
@@ -212,3 +213,20 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
     assert ticks == 100
     assert len(hashes) == 8
     assert hasher.observed.most_in_flight <= 2
+
+
+async def test_a_full_queue_is_refused_at_once_and_the_hasher_recovers() -> None:
+    hasher = Argon2Hasher(CHEAP_PARAMETERS, max_concurrency=1, queue_limit=1)
+    try:
+        outcomes = await asyncio.gather(
+            *(hasher.hash(f"password {i}") for i in range(3)), return_exceptions=True
+        )
+        later = await hasher.hash("after the burst")
+    finally:
+        hasher.close()
+
+    refused = [o for o in outcomes if isinstance(o, ServiceUnavailable)]
+    assert len(refused) == 1
+    assert refused[0].retry_after == 1
+    assert all(isinstance(o, str) for o in outcomes if o not in refused)
+    assert later.startswith("$argon2id$")

@@ -13,6 +13,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 import neodyme_app
 from neodyme_app.container import Container
 from neodyme_app.http.auth_controller import AuthController
+from neodyme_app.http.deadline import deadline_middleware
 from neodyme_app.http.dependencies import provide_container, provide_origin
 from neodyme_app.http.errors import EXCEPTION_HANDLERS, ApiError
 from neodyme_app.http.health_controller import HealthController
@@ -50,7 +51,7 @@ def create_app(container: Container) -> Litestar:
             "origin": Provide(provide_origin, sync_to_thread=False),
         },
         state=State({"container": container}),
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, deadline_middleware(settings.request_timeout)],
         before_request=require_json_body,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
