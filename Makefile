@@ -51,8 +51,8 @@ test-e2e: $(STAMP)
 	$(call timed,e2e tier,$(PYTEST) tests/e2e -q)
 
 lint: $(STAMP)
-	$(BIN)/ruff check --no-cache src tests
-	$(BIN)/ruff format --no-cache --check src tests
+	$(BIN)/ruff check --no-cache src tests bench
+	$(BIN)/ruff format --no-cache --check src tests bench
 	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
