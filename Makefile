@@ -10,7 +10,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test imports test-unit test-contract test-e2e lint typecheck clean
+.PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean
 
 install: $(STAMP)
 
@@ -49,6 +49,13 @@ test-contract: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(call timed,e2e tier,$(PYTEST) tests/e2e -q)
+
+# API fuzzing (tests/e2e/test_fuzzing.py, schemathesis) with many more requests per
+# operation than the bounded run of `make test-e2e`: its own server, scratch database and
+# SMTP sink, like the e2e tier. NEODYME_FUZZ_SEED=<seed> replays a failing run.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	$(call timed,API fuzzing ($(FUZZ_EXAMPLES) examples per operation),NEODYME_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/e2e/test_fuzzing.py -q)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache src tests bench

@@ -55,6 +55,13 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_purge_throttle(settings: Settings, args: argparse.Namespace) -> int:
+    async def purge(container: Container) -> str:
+        return f"deleted {await container.purge_throttle()()} expired login throttle states"
+
+    return _with_neodyme(settings, purge)
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -172,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", required=True
     )
     db.add_parser("upgrade", help="migrate to the latest revision").set_defaults(run=_db_upgrade)
+    db.add_parser(
+        "purge-throttle", help="delete expired login throttle states (run now and then)"
+    ).set_defaults(run=_db_purge_throttle)
 
     users = commands.add_parser("users", help="manage accounts").add_subparsers(
         dest="users_command", required=True

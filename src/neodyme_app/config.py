@@ -7,6 +7,7 @@ request that happens to need it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from neodyme_adapters.sqlalchemy.engine import to_async_url
 from neodyme_domain.passwords import PolicyProfile
+from neodyme_domain.throttling import LoginLimits, ThrottleLimits
 
 PREFIX = "NEODYME_"
 MIN_PRODUCTION_SECRET_BYTES = 32
@@ -49,6 +51,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:  # also refuses nan
+        raise ValueError("must be a positive number")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 < value < 65536:
@@ -74,6 +83,18 @@ def _database_url(raw: str) -> str:
     except (ValueError, ArgumentError) as exc:
         raise ValueError(str(exc).splitlines()[0]) from None
     return raw
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(raw: str) -> str:
+    """Comma-separated IP addresses or CIDR networks, normalised."""
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    try:
+        return ",".join(str(ipaddress.ip_network(entry, strict=False)) for entry in entries)
+    except ValueError as exc:
+        raise ValueError(f"expected comma-separated IP addresses or networks ({exc})") from None
 
 
 def _optional(raw: str) -> str | None:
@@ -118,6 +139,20 @@ class Settings:
     outbox_poll_seconds: float = _setting(
         5.0, float, "how often the e-mail dispatcher looks for due retries"
     )
+    outbox_retry_seconds: float = _setting(
+        2.0,
+        _positive_float,
+        "seconds before the first retry of an e-mail that could not be sent; doubling",
+    )
+    outbox_max_retry_seconds: float = _setting(
+        600.0, _positive_float, "longest wait between two attempts to send an e-mail, seconds"
+    )
+    outbox_lease_seconds: float = _setting(
+        60.0,
+        _positive_float,
+        "how long a dispatcher owns the e-mails it claimed; it sends during the first half"
+        " only, so that no other process sends them too (keep SMTP_TIMEOUT below the half)",
+    )
     public_url: str = _setting(
         "http://127.0.0.1:8000",
         doc="base URL of the client app; e-mailed links are PUBLIC_URL/reset-password?token=..."
@@ -126,6 +161,28 @@ class Settings:
     reset_token_ttl: int = _setting(3600, _positive_int, "password reset link lifetime, seconds")
     verification_token_ttl: int = _setting(
         86400, _positive_int, "e-mail verification link lifetime, seconds"
+    )
+    login_max_failures: int = _setting(
+        5, _positive_int, "failed logins for one account (known or not) that start a lockout"
+    )
+    login_window_seconds: int = _setting(
+        900, _positive_int, "seconds in which failed logins are counted, per account and address"
+    )
+    login_lockout_seconds: int = _setting(
+        900, _positive_int, "first lockout, seconds; each consecutive lockout doubles it"
+    )
+    login_max_lockout_seconds: int = _setting(3600, _positive_int, "longest lockout, seconds")
+    address_max_failures: int = _setting(
+        100,
+        _positive_int,
+        "failed logins from one client address (IPv6: its /64) that lock the address out;"
+        " also the limit of its forgot-password requests",
+    )
+    trusted_proxies: str = _setting(
+        "",
+        _networks,
+        "comma-separated IPs or CIDRs of reverse proxies whose `X-Forwarded-For` names the"
+        " client; unset: the client is the socket peer",
     )
     password_policy: PolicyProfile = _setting(
         PolicyProfile.BOOK,
@@ -149,7 +206,12 @@ class Settings:
     )
     max_body_bytes: int = _setting(65536, _positive_int, "largest accepted request body")
     db_pool_size: int = _setting(10, _positive_int, "database connections per process")
-    db_timeout: float = _setting(5.0, float, "seconds to wait for a database connection")
+    db_timeout: float = _setting(
+        3.0,
+        float,
+        "seconds to get a working database connection (pool, connect, liveness check);"
+        " past it: 503",
+    )
     docs: bool = _setting(True, _boolean, "serve the OpenAPI page under /schema")
 
     @property
@@ -167,6 +229,37 @@ class Settings:
     @property
     def verification_ttl(self) -> timedelta:
         return timedelta(seconds=self.verification_token_ttl)
+
+    @property
+    def outbox_retry(self) -> timedelta:
+        return timedelta(seconds=self.outbox_retry_seconds)
+
+    @property
+    def outbox_max_retry(self) -> timedelta:
+        return timedelta(seconds=self.outbox_max_retry_seconds)
+
+    @property
+    def outbox_lease(self) -> timedelta:
+        return timedelta(seconds=self.outbox_lease_seconds)
+
+    @property
+    def login_limits(self) -> LoginLimits:
+        def limits(max_failures: int) -> ThrottleLimits:
+            return ThrottleLimits(
+                max_failures=max_failures,
+                window=timedelta(seconds=self.login_window_seconds),
+                first_lockout=timedelta(seconds=self.login_lockout_seconds),
+                max_lockout=timedelta(seconds=self.login_max_lockout_seconds),
+            )
+
+        return LoginLimits(
+            account=limits(self.login_max_failures), address=limits(self.address_max_failures)
+        )
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IpNetwork, ...]:
+        entries = self.trusted_proxies.split(",") if self.trusted_proxies else []
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
     @property
     def uses_memory_storage(self) -> bool:
@@ -191,6 +284,15 @@ class Settings:
         """Check rules across values; in development, supply the generated secret."""
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL={self.log_level!r} is not a log level")
+        if self.login_max_lockout_seconds < self.login_lockout_seconds:
+            raise SettingsError(
+                f"{PREFIX}LOGIN_MAX_LOCKOUT_SECONDS={self.login_max_lockout_seconds} is shorter"
+                f" than {PREFIX}LOGIN_LOCKOUT_SECONDS={self.login_lockout_seconds}"
+            )
+        try:
+            _networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise SettingsError(f"{PREFIX}TRUSTED_PROXIES is not valid: {exc}") from None
         if not self.secret_key:
             if self.environment is Environment.DEVELOPMENT:
                 return replace(self, secret_key=load_development_secret())

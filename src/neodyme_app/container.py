@@ -19,7 +19,7 @@ from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, make_sessionmaker
-from neodyme_app.config import Settings
+from neodyme_app.config import IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
 from neodyme_domain.use_cases import (
@@ -34,6 +34,7 @@ from neodyme_domain.use_cases import (
     ListSecurityEvents,
     ListUsers,
     Logout,
+    PurgeExpiredThrottles,
     RefreshTokens,
     RegisterUser,
     RequestPasswordReset,
@@ -54,9 +55,20 @@ def _notifier_kind(settings: Settings) -> str:
     return "smtp" if settings.smtp_host else "console"
 
 
+def _connect_timeout(settings: Settings) -> float | None:
+    """PostgreSQL: a bound on getting a live connection. SQLite waits for its write lock
+    (``busy_timeout``) instead; see ``neodyme_adapters.sqlalchemy.engine``."""
+    return settings.db_timeout if settings.database_url.startswith("postgres") else None
+
+
 def _password_policy(settings: Settings) -> PasswordPolicy:
     wants_blocklist = settings.password_blocklist or settings.password_policy is PolicyProfile.NIST
     return build_policy(settings.password_policy, common_passwords() if wants_blocklist else None)
+
+
+def _trusted_proxies(settings: Settings) -> tuple[IpNetwork, ...]:
+    # A singleton: parsed once, and the HTTP layer asks on every request who the client is.
+    return settings.trusted_proxy_networks
 
 
 class Container(containers.DeclarativeContainer):
@@ -64,6 +76,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     password_policy = providers.Singleton(_password_policy, settings)
+    trusted_proxies = providers.Singleton(_trusted_proxies, settings)
     reset_links = providers.Factory(
         LinkSettings, public_url=settings.provided.public_url, ttl=settings.provided.reset_ttl
     )
@@ -122,7 +135,10 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Selector(
         providers.Callable(_storage, settings),
         sql=providers.Factory(
-            SqlAlchemyUnitOfWork, sessionmaker=sessionmaker, after_commit=dispatcher.provided.wake
+            SqlAlchemyUnitOfWork,
+            sessionmaker=sessionmaker,
+            after_commit=dispatcher.provided.wake,
+            connect_timeout=providers.Callable(_connect_timeout, settings),
         ),
         memory=providers.Factory(
             InMemoryUnitOfWork, memory_database, after_commit=dispatcher.provided.wake
@@ -133,18 +149,36 @@ class Container(containers.DeclarativeContainer):
         RegisterUser, uow=uow, hasher=hasher, policy=password_policy, tokens=tokens, clock=clock
     )
     authenticate_user = providers.Factory(
-        AuthenticateUser, uow=uow, hasher=hasher, tokens=tokens, clock=clock
+        AuthenticateUser,
+        uow=uow,
+        hasher=hasher,
+        tokens=tokens,
+        clock=clock,
+        limits=settings.provided.login_limits,
     )
+    purge_throttle = providers.Factory(PurgeExpiredThrottles, uow=uow, clock=clock)
     refresh_tokens = providers.Factory(RefreshTokens, uow=uow, tokens=tokens, clock=clock)
     get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=tokens)
     get_user = providers.Factory(GetUser, uow=uow)
-    deliver_outbox = providers.Factory(DeliverOutbox, uow=uow, notifier=notifier, clock=clock)
+    deliver_outbox = providers.Factory(
+        DeliverOutbox,
+        uow=uow,
+        notifier=notifier,
+        clock=clock,
+        retry_base=settings.provided.outbox_retry,
+        retry_ceiling=settings.provided.outbox_max_retry,
+        lease=settings.provided.outbox_lease,
+    )
     logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
     change_password = providers.Factory(
         ChangePassword, uow=uow, hasher=hasher, policy=password_policy, clock=clock
     )
     request_password_reset = providers.Factory(
-        RequestPasswordReset, uow=uow, clock=clock, links=reset_links
+        RequestPasswordReset,
+        uow=uow,
+        clock=clock,
+        links=reset_links,
+        limits=settings.provided.login_limits.address,
     )
     reset_password = providers.Factory(
         ResetPassword, uow=uow, hasher=hasher, policy=password_policy, clock=clock

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from neodyme_domain.errors import ServiceUnavailable
 from neodyme_domain.use_cases import DeliverOutbox
 
 log = logging.getLogger("neodyme.outbox")
@@ -41,20 +42,37 @@ class OutboxDispatcher:
 
     @staticmethod
     async def drain(deliver: Callable[[], DeliverOutbox]) -> int:
-        """Deliver everything due now; returns how many e-mails were sent."""
+        """Deliver everything due now; returns how many e-mails were sent.
+
+        Stops after a round that sent nothing: with the mail server down, the entries that
+        failed are rescheduled and left for a later run, instead of being retried in a
+        tight loop whenever their retry delay is shorter than a round.
+        """
         sent = 0
         while True:
             delivery = await deliver()()
             sent += delivery.sent
-            if delivery.sent + delivery.failed == 0:
+            if delivery.sent == 0:
                 return sent
 
     async def _run(self, deliver: Callable[[], DeliverOutbox]) -> None:
+        unavailable = False
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
             self._wakeup.clear()
             try:
                 await self.drain(deliver)
-            except Exception:  # the loop must outlive any one failure (e.g. database down)
+            except ServiceUnavailable:
+                # An outage, not a bug: one line when it starts and one when it ends, not a
+                # traceback every poll.
+                if not unavailable:
+                    log.warning("outbox delivery paused: the database is unavailable")
+                unavailable = True
+                continue
+            except Exception:  # the loop must outlive any one failure
                 log.exception("outbox delivery failed; retrying later")
+                continue
+            if unavailable:
+                log.warning("outbox delivery resumed: the database is back")
+            unavailable = False

@@ -85,7 +85,8 @@ class OutboxEntry:
 @dataclass(frozen=True, slots=True)
 class SecurityEvent:
     """A fact for the audit trail and analytics: ``user_registration``, ``user_login``,
-    ``login_failed`` (``data["reason"]``: unknown_email, invalid_password, inactive, or
+    ``login_failed`` (``data["reason"]``: unknown_email, invalid_password, inactive,
+    throttled when refused by login throttling before the password was checked, or
     changed_meanwhile when a password change, reset or deactivation committed during the
     login)..."""
 

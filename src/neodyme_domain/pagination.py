@@ -12,7 +12,7 @@ import binascii
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from neodyme_domain.errors import ValidationFailed
@@ -63,7 +63,12 @@ def decode_cursor(cursor: str) -> Position:
         raise ValidationFailed("cursor", "is not a cursor this server issued") from None
     if position.at.tzinfo is None:
         raise ValidationFailed("cursor", "is not a cursor this server issued")
-    return position
+    try:
+        # Issued cursors are in UTC; one in another offset whose instant UTC cannot hold
+        # (year 1 at +14:00) was an OverflowError, and a 500, where it was compared.
+        return Position(position.at.astimezone(UTC), position.id)
+    except OverflowError:
+        raise ValidationFailed("cursor", "is not a cursor this server issued") from None
 
 
 def page_of(rows: list[T], limit: int, position_of: Callable[[T], Position]) -> Page[T]:

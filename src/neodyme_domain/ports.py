@@ -16,6 +16,7 @@ from typing import Protocol, Self
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId
 from neodyme_domain.pagination import Position
+from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import (
     AccessClaims,
     OneTimeTokenRecord,
@@ -100,6 +101,24 @@ class EventRecorder(Protocol):
         before ``before``; at most ``limit``."""
 
 
+class LoginThrottle(Protocol):
+    """Throttle states by key (see ``neodyme_domain.throttling``), in the caller's
+    transaction: every process and server sharing the store shares the counts."""
+
+    async def get(self, key: str) -> ThrottleState | None:
+        """The key's state, read for update: until this transaction ends, another
+        transaction's ``get`` of the same key waits, also while the key has no state yet,
+        so that concurrent failures are never lost. Take several keys in sorted order."""
+
+    async def put(self, state: ThrottleState) -> None:
+        """Store the state of ``state.key``, replacing any previous one."""
+
+    async def delete(self, key: str) -> None: ...
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete the states expired at ``now``; return how many there were."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Entering opens it; leaving without ``commit`` rolls it back.
 
@@ -121,6 +140,9 @@ class UnitOfWork(Protocol):
 
     @property
     def one_time_tokens(self) -> OneTimeTokenStore: ...
+
+    @property
+    def throttle(self) -> LoginThrottle: ...
 
     async def __aenter__(self) -> Self: ...
 

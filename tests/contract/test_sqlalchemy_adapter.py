@@ -4,11 +4,13 @@ ServiceUnavailable, the after-commit wake-up, and the database-level rules (casc
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,6 +40,7 @@ from tests.contract.conftest import run_scoped_name
 from tests.support.builders import a_message, a_refresh_token, a_user, utc_now
 from tests.support.database import empty_tables
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
+from tests.support.tcp_proxy import postgres_proxy, proxied_url
 
 # --- fixtures -----------------------------------------------------------------------------
 
@@ -269,6 +272,40 @@ async def test_an_unreachable_database_raises_service_unavailable_with_the_cause
         await engine.dispose()
 
     assert isinstance(raised.value.__cause__, OperationalError)
+
+
+async def test_a_silent_postgres_is_service_unavailable_within_the_connect_timeout(
+    postgres_contract_url: str,
+) -> None:
+    """A network partition: the pooled connection's pre-ping gets no answer and no error.
+    Entering the unit of work gives up after ``connect_timeout`` (not after psycopg's own
+    ten seconds of trying to cancel the ping), and the pool recovers with the network."""
+    with postgres_proxy(postgres_contract_url) as proxy:
+        engine = make_engine(proxied_url(proxy, postgres_contract_url))
+        uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine), connect_timeout=0.5)
+        try:
+            async with uow:  # one pooled connection, alive
+                await uow.users.get(a_user().id)
+            proxy.cut(silently=True)
+
+            started = time.monotonic()
+            with pytest.raises(ServiceUnavailable):
+                async with uow:
+                    await uow.users.get(a_user().id)
+            with pytest.raises(ServiceUnavailable):
+                await ping(engine, within_seconds=0.5)
+            assert time.monotonic() - started < 2.0
+
+            proxy.restore()
+            async with uow:
+                assert await uow.users.get(a_user().id) is None
+            for _ in range(200):  # the abandoned checkouts unwind once the network is back
+                if engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+                    break
+                await asyncio.sleep(0.05)
+            assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        finally:
+            await engine.dispose()
 
 
 async def test_a_postgres_connection_killed_mid_transaction_raises_service_unavailable(

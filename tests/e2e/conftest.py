@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
 import ssl
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,16 +21,18 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from tests.e2e.api import NEODYME, Api, Cli, Database, Mailbox
+from tests.e2e.api import Api, Cli, Database, Mailbox
+from tests.e2e.secret_log import SecretLog, audited_run
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
+from tests.support.server import (
+    LOG_TAIL_LINES,
+    PUBLIC_URL,
+    ServerProcess,
+    log_tail,
+    migrate,
+    server_env,
+)
 from tests.support.smtp import SmtpSink
-
-STARTUP_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
-POLL_INTERVAL = 0.05
-LOG_TAIL_LINES = 60
-PUBLIC_URL = "https://app.neodyme.test"
-"""Where the e-mailed reset and verification links point (the client app, not this server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +46,7 @@ class Server:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 
     def log_tail(self, since: int = 0, lines: int = LOG_TAIL_LINES) -> str:
-        if not self.log_path.exists():
-            return "(no server log)"
-        with self.log_path.open("rb") as log:
-            log.seek(since)
-            text = log.read().decode(errors="replace")
-        tail = text.splitlines()[-lines:]
-        return "\n".join(tail) if tail else "(nothing logged)"
+        return log_tail(self.log_path, since, lines)
 
 
 SERVER = pytest.StashKey[Server]()
@@ -77,15 +69,10 @@ def _mark_server_log(request: pytest.FixtureRequest) -> None:
     request.node.stash[LOG_MARK] = server.log_size() if server is not None else 0
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def smtp_sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
+    # With a login, so that the run has an SMTP password for the log audit to look for.
+    sink = SmtpSink(auth=("neodyme-e2e", secrets.token_urlsafe(18))).start()
     yield sink
     sink.stop()
 
@@ -101,75 +88,17 @@ def database_url(worker_id: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def secret_log(database_url: str, smtp_sink: SmtpSink) -> Iterator[SecretLog]:
+    """Every secret of the run; at the end the server log is searched for each."""
+    with audited_run(database_url, smtp_sink) as log:
+        yield log
+
+
+@pytest.fixture(scope="session")
 def database(database_url: str) -> Iterator[Database]:
     engine = create_engine(database_url, poolclass=NullPool)
     yield Database(engine)
     engine.dispose()
-
-
-def _server_env(database_url: str, sink: SmtpSink) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEODYME_")}
-    env.update(
-        PYTHONUNBUFFERED="1",
-        NEODYME_ENVIRONMENT="testing",
-        NEODYME_DATABASE_URL=database_url,
-        NEODYME_SECRET_KEY=secrets.token_urlsafe(48),
-        NEODYME_SMTP_HOST=sink.host,
-        NEODYME_SMTP_PORT=str(sink.port),
-        NEODYME_SMTP_TLS="none",
-        NEODYME_EMAIL_FROM="no-reply@neodyme.test",
-        NEODYME_PUBLIC_URL=PUBLIC_URL,
-        NEODYME_ARGON2_MEMORY_KIB="64",
-        NEODYME_ARGON2_TIME_COST="1",
-        NEODYME_OUTBOX_POLL_SECONDS="0.5",
-        NEODYME_LOG_LEVEL="INFO",
-    )
-    return env
-
-
-def _migrate(env: dict[str, str], workdir: Path) -> None:
-    done = subprocess.run(
-        [NEODYME, "db", "upgrade"],
-        env=env,
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"`neodyme db upgrade` exited {done.returncode}\n"
-            f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}",
-            pytrace=False,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> str | None:
-    """None once GET /health answers 200, else why the server is not coming up."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    with httpx.Client(base_url=server.base_url, timeout=1.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                return f"exited with code {process.returncode} before answering /health"
-            try:
-                if client.get("/health").status_code == 200:
-                    return None
-            except httpx.TransportError:
-                pass
-            time.sleep(POLL_INTERVAL)
-    return f"did not answer GET /health with 200 within {STARTUP_TIMEOUT}s"
 
 
 @pytest.fixture(scope="session")
@@ -178,46 +107,26 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
     database_url: str,
     smtp_sink: SmtpSink,
+    secret_log: SecretLog,
 ) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("neodyme-server")
-    env = _server_env(database_url, smtp_sink)
-    _migrate(env, workdir)
-
-    for attempt in range(3):  # another process may take the free port before we bind it
-        port = _free_port()
-        candidate = Server(
-            base_url=f"http://127.0.0.1:{port}",
-            env=env,
-            workdir=workdir,
-            log_path=workdir / f"server-{attempt}.log",
-        )
-        with candidate.log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [NEODYME, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        problem = _wait_until_healthy(process, candidate)
-        if problem is None:
-            break
-        _stop(process)
-        failure = f"`neodyme serve` {problem}; its log:\n{candidate.log_tail()}"
-        if "address already in use" not in candidate.log_tail().lower():
-            pytest.fail(failure, pytrace=False)
-    else:
-        pytest.fail(failure, pytrace=False)
-
-    request.config.stash[SERVER] = candidate
+    assert smtp_sink.auth is not None
+    user, password = smtp_sink.auth
+    env = server_env(
+        database_url, smtp_sink.host, smtp_sink.port, smtp_username=user, smtp_password=password
+    )
+    migrate(env, workdir)
+    process = ServerProcess(env, workdir).start()
+    running = Server(base_url=process.base_url, env=env, workdir=workdir, log_path=process.log_path)
+    secret_log.watch(running.log_path, env)
+    request.config.stash[SERVER] = running
     try:
-        yield candidate
+        yield running
     finally:
         del request.config.stash[SERVER]
-        _stop(process)
+        process.stop()
         if request.session.testsfailed:
-            _report_log_tail(request.config, candidate)
+            _report_log_tail(request.config, running)
 
 
 def _report_log_tail(config: pytest.Config, server: Server) -> None:
@@ -249,9 +158,16 @@ def tls_context() -> ssl.SSLContext:
 
 
 @pytest.fixture
-async def api(server: Server, tls_context: ssl.SSLContext) -> AsyncIterator[Api]:
+async def api(
+    server: Server, tls_context: ssl.SSLContext, secret_log: SecretLog
+) -> AsyncIterator[Api]:
     # trust_env=False: a proxy configured in the environment must not sit in between.
+    # The hooks tell the log audit (secret_log.py) every password and token exchanged.
     async with httpx.AsyncClient(
-        base_url=server.base_url, timeout=30, verify=tls_context, trust_env=False
+        base_url=server.base_url,
+        timeout=30,
+        verify=tls_context,
+        trust_env=False,
+        event_hooks=secret_log.hooks(),
     ) as client:
         yield Api(client)

@@ -8,6 +8,10 @@ server process and wait for the e-mails that process sends::
         ...
         message = await sink.wait_for(lambda m: m["To"] == "ada@example.com")
 
+``stop()`` then ``start()`` serves again on the same port (an outage of the mail server, as
+the e-mail sender sees it), keeping what was received; ``SmtpSink(port=...)`` serves on a
+given port.
+
 ``SmtpSink(auth=("user", "secret"))`` advertises AUTH PLAIN and LOGIN over plain text
 (loopback only) and refuses MAIL FROM until the client has logged in with those credentials.
 """
@@ -15,6 +19,7 @@ server process and wait for the e-mails that process sends::
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -41,11 +46,26 @@ class Received:
     message: EmailMessage
 
 
+class _DropLoginDataWarning(logging.Filter):
+    """aiosmtpd itself sets the deprecated ``Session.login_data`` on every AUTH, and warns
+    about it each time: noise in every failing test's captured log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "login_data is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_DropLoginDataWarning())
+
+
 class SmtpSink:
-    def __init__(self, *, auth: tuple[str, str] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, *, auth: tuple[str, str] | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.auth = auth
         self.host = host
-        self.port = 0
+        self.port = port
+        self.delay = 0.0
+        """Seconds each message takes to be accepted (a slow mail server); settable."""
         self.messages: list[EmailMessage] = []
         self.received: list[Received] = []
         self._lock = threading.Lock()
@@ -60,7 +80,9 @@ class SmtpSink:
         # a free port and binding it later races other tests (pytest-xdist) for it.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            sock.bind((self.host, 0))
+            if self.port:  # a restart, or a port chosen by the caller: that one again
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
             controller = _PreboundController(
                 _Handler(self),
                 sock,
@@ -174,6 +196,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self._sink.delay:
+            await asyncio.sleep(self._sink.delay)
         content = envelope.original_content or envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode()
         message = BytesParser(policy=default_policy).parsebytes(raw)

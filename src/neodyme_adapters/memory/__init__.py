@@ -3,6 +3,7 @@
 from neodyme_adapters.memory.notifier import RecordingNotifier
 from neodyme_adapters.memory.store import (
     InMemoryEventRecorder,
+    InMemoryLoginThrottle,
     InMemoryOneTimeTokenStore,
     InMemoryOutbox,
     InMemoryRefreshTokenStore,
@@ -13,6 +14,7 @@ from neodyme_adapters.memory.store import (
 
 __all__ = [
     "InMemoryEventRecorder",
+    "InMemoryLoginThrottle",
     "InMemoryOneTimeTokenStore",
     "InMemoryOutbox",
     "InMemoryRefreshTokenStore",

@@ -22,6 +22,7 @@ from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
 from neodyme_domain.pagination import Position
 from neodyme_domain.ports import UnitOfWork
+from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
 
 
@@ -32,6 +33,7 @@ class MemoryState:
     outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
     events: list[SecurityEvent] = field(default_factory=list)
     one_time_tokens: dict[str, OneTimeTokenRecord] = field(default_factory=dict)
+    throttle: dict[str, ThrottleState] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Users are mutable entities: copy them so an uncommitted change cannot leak.
@@ -41,6 +43,7 @@ class MemoryState:
             outbox=dict(self.outbox),
             events=list(self.events),
             one_time_tokens=dict(self.one_time_tokens),
+            throttle=dict(self.throttle),
         )
 
 
@@ -191,6 +194,29 @@ class InMemoryEventRecorder:
         return [e for e in own if before is None or _event_position(e) < before][:limit]
 
 
+class InMemoryLoginThrottle:
+    """Transactions on a ``MemoryDatabase`` are serialised by its lock, so ``get`` needs no
+    lock of its own to be "for update"."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._states = state.throttle
+
+    async def get(self, key: str) -> ThrottleState | None:
+        return self._states.get(key)
+
+    async def put(self, state: ThrottleState) -> None:
+        self._states[state.key] = state
+
+    async def delete(self, key: str) -> None:
+        self._states.pop(key, None)
+
+    async def purge_expired(self, now: datetime) -> int:
+        expired = [key for key, state in self._states.items() if state.is_expired(now)]
+        for key in expired:
+            del self._states[key]
+        return len(expired)
+
+
 def _user_position(user: User) -> Position:
     return Position(user.created_at, user.id)
 
@@ -207,6 +233,7 @@ class InMemoryUnitOfWork:
     outbox: InMemoryOutbox
     events: InMemoryEventRecorder
     one_time_tokens: InMemoryOneTimeTokenStore
+    throttle: InMemoryLoginThrottle
 
     def __init__(
         self, database: MemoryDatabase, after_commit: Callable[[], None] | None = None
@@ -252,6 +279,7 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutbox(state)
         self.events = InMemoryEventRecorder(state)
         self.one_time_tokens = InMemoryOneTimeTokenStore(state)
+        self.throttle = InMemoryLoginThrottle(state)
 
 
 if TYPE_CHECKING:

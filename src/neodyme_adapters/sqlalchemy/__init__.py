@@ -15,6 +15,7 @@ from neodyme_adapters.sqlalchemy.engine import (
 from neodyme_adapters.sqlalchemy.migrate import downgrade, upgrade
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
+    SqlAlchemyLoginThrottle,
     SqlAlchemyOneTimeTokenStore,
     SqlAlchemyOutbox,
     SqlAlchemyRefreshTokenStore,
@@ -26,6 +27,7 @@ from neodyme_adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 __all__ = [
     "SQLITE_BEGIN_MODE",
     "SqlAlchemyEventRecorder",
+    "SqlAlchemyLoginThrottle",
     "SqlAlchemyOneTimeTokenStore",
     "SqlAlchemyOutbox",
     "SqlAlchemyRefreshTokenStore",

@@ -24,8 +24,11 @@ knows it only reads can opt out per connection with the execution option
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
@@ -45,6 +48,12 @@ SQLITE_BEGIN_MODE = "neodyme_sqlite_begin"
 """Execution option naming the SQLite BEGIN mode: "IMMEDIATE" (default) or "DEFERRED"."""
 
 POSTGRES_CONNECT_TIMEOUT_S = 5
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+_abandoned: set[asyncio.Future[Any]] = set()
+"""Work given up on by ``within`` that is still unwinding: referenced so it is not
+garbage-collected half-way."""
 
 _SQLITE_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 
@@ -122,16 +131,75 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def ping(engine: AsyncEngine) -> None:
-    """Run ``SELECT 1``; raise ``ServiceUnavailable`` if the database cannot answer."""
+async def within(
+    seconds: float,
+    work: Awaitable[T],
+    after_abandon: Callable[[], Awaitable[object]] | None = None,
+) -> T:
+    """``await work``, but raise ``TimeoutError`` after ``seconds`` *at once*.
+
+    ``asyncio.wait_for`` would wait for the cancelled work to unwind first, and psycopg
+    answers the cancellation of a statement that is waiting for a silent server (the
+    pool's pre-ping on a connection whose server is unreachable, say) by trying for ten
+    seconds to cancel it server-side over a new connection, then closing it. So the work
+    runs as a task of its own which, past the deadline, is cancelled and left to unwind in
+    the background; ``after_abandon`` (e.g. closing the session) runs when it has. The
+    same happens when the caller itself is cancelled while waiting.
+    """
+    task = asyncio.ensure_future(work)
     try:
-        async with engine.connect() as connection:
-            await connection.execution_options(**{SQLITE_BEGIN_MODE: "DEFERRED"})
-            await connection.execute(text("SELECT 1"))
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except BaseException:
+        _abandon(task, after_abandon)
+        raise
+    if not done:
+        _abandon(task, after_abandon)
+        raise TimeoutError(f"no answer from the database within {seconds:g}s")
+    return task.result()
+
+
+def _abandon(task: asyncio.Future[Any], after: Callable[[], Awaitable[object]] | None) -> None:
+    task.cancel()
+    _abandoned.add(task)
+
+    def unwound(finished: asyncio.Future[Any]) -> None:
+        _abandoned.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            logger.debug("abandoned database work failed", exc_info=finished.exception())
+        if after is not None:
+            cleanup = asyncio.ensure_future(after())
+            _abandoned.add(cleanup)
+            cleanup.add_done_callback(_forget)
+
+    task.add_done_callback(unwound)
+
+
+def _forget(finished: asyncio.Future[Any]) -> None:
+    _abandoned.discard(finished)
+    if not finished.cancelled() and finished.exception() is not None:
+        logger.debug("cleanup after abandoned database work failed", exc_info=finished.exception())
+
+
+async def ping(engine: AsyncEngine, within_seconds: float | None = None) -> None:
+    """Run ``SELECT 1``; raise ``ServiceUnavailable`` if the database cannot answer (within
+    ``within_seconds``, if given: see ``within``)."""
+    try:
+        if within_seconds is None:
+            await _select_one(engine)
+        else:
+            await within(within_seconds, _select_one(engine))
+    except TimeoutError as error:
+        raise ServiceUnavailable(context={"cause": "timeout"}) from error
     except Exception as error:
         if is_unavailable(error):
             raise ServiceUnavailable(context={"cause": type(error).__name__}) from error
         raise
+
+
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execution_options(**{SQLITE_BEGIN_MODE: "DEFERRED"})
+        await connection.execute(text("SELECT 1"))
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:

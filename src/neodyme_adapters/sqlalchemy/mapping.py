@@ -17,6 +17,7 @@ from typing import Any
 
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User
+from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord, RefreshTokenRecord
 
 
@@ -179,4 +180,26 @@ def security_event_from_row(row: Any) -> SecurityEvent:
         client_ip=row.client_ip,
         user_agent=row.user_agent,
         data=dict(row.data or {}),
+    )
+
+
+def throttle_state_to_row(state: ThrottleState) -> dict[str, Any]:
+    return {
+        "key": state.key,
+        "window_start": state.window_start,
+        "failures": state.failures,
+        "lockouts": state.lockouts,
+        "locked_until": state.locked_until,
+        "expires_at": state.expires_at,
+    }
+
+
+def throttle_state_from_row(row: Any) -> ThrottleState:
+    return ThrottleState(
+        key=row.key,
+        window_start=utc(row.window_start),
+        failures=row.failures,
+        lockouts=row.lockouts,
+        locked_until=utc_or_none(row.locked_until),
+        expires_at=utc(row.expires_at),
     )

@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, tuple_, update
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert, Update
@@ -25,6 +26,7 @@ from sqlalchemy.sql.dml import Insert, Update
 from neodyme_adapters.sqlalchemy import mapping
 from neodyme_adapters.sqlalchemy.tables import (
     email_outbox,
+    login_throttle,
     one_time_tokens,
     refresh_tokens,
     security_events,
@@ -34,7 +36,10 @@ from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
 from neodyme_domain.pagination import Position
+from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
+
+THROTTLE_LOCK_NAMESPACE = 0x6E656F74  # "neot": the first key of the two-key advisory locks
 
 
 def _is_email_conflict(error: IntegrityError) -> bool:
@@ -249,3 +254,50 @@ class SqlAlchemyEventRecorder:
         if before is not None:
             stmt = stmt.where(position < (before.at, before.id))  # see list_after
         return [mapping.security_event_from_row(row) for row in await self._session.execute(stmt)]
+
+
+class SqlAlchemyLoginThrottle:
+    """Throttle states, one row per key.
+
+    ``get`` must serialise concurrent read-modify-writes of one key, including its very
+    first one, when there is no row yet for ``SELECT ... FOR UPDATE`` to lock. On
+    PostgreSQL a transaction-scoped advisory lock on the key's hash does that (taken
+    before the SELECT, whose READ COMMITTED snapshot then sees what the previous holder
+    committed); the row lock also makes ``delete`` and ``purge_expired`` wait for a
+    holder. On SQLite every transaction already holds the write lock (BEGIN IMMEDIATE).
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    async def get(self, key: str) -> ThrottleState | None:
+        stmt = select(login_throttle).where(login_throttle.c.key == key)
+        if self._dialect() == "postgresql":
+            await self._session.execute(
+                select(func.pg_advisory_xact_lock(THROTTLE_LOCK_NAMESPACE, func.hashtext(key)))
+            )
+            stmt = stmt.with_for_update()
+        row = (await self._session.execute(stmt)).first()
+        return mapping.throttle_state_from_row(row) if row is not None else None
+
+    async def put(self, state: ThrottleState) -> None:
+        values = mapping.throttle_state_to_row(state)
+        changes = {name: value for name, value in values.items() if name != "key"}
+        upsert = (postgresql if self._dialect() == "postgresql" else sqlite).insert(login_throttle)
+        await self._session.execute(
+            upsert.values(values).on_conflict_do_update(index_elements=["key"], set_=changes)
+        )
+
+    async def delete(self, key: str) -> None:
+        await self._session.execute(delete(login_throttle).where(login_throttle.c.key == key))
+
+    async def purge_expired(self, now: datetime) -> int:
+        stmt = (
+            delete(login_throttle)
+            .where(login_throttle.c.expires_at <= now)
+            .returning(login_throttle.c.key)
+        )
+        return len((await self._session.execute(stmt)).all())

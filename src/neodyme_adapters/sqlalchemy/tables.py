@@ -159,3 +159,16 @@ security_events = Table(
     # It also serves every lookup by user_id alone, so there is no single-column index.
     Index("ix_security_events_user_id_occurred_at_id", "user_id", "occurred_at", "id"),
 )
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    # account:<e-mail key>, address:<ip or /64>, reset:<ip or /64> (neodyme_domain.throttling)
+    Column("key", String(320), primary_key=True),
+    Column("window_start", UtcDateTime(), nullable=False),
+    Column("failures", Integer(), nullable=False),
+    Column("lockouts", Integer(), nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    # purge_expired: WHERE expires_at <= now.
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)

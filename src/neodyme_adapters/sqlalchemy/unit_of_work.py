@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from types import TracebackType
@@ -9,9 +10,11 @@ from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from neodyme_adapters.sqlalchemy.engine import within
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
+    SqlAlchemyLoginThrottle,
     SqlAlchemyOneTimeTokenStore,
     SqlAlchemyOutbox,
     SqlAlchemyRefreshTokenStore,
@@ -41,7 +44,10 @@ class SqlAlchemyUnitOfWork:
     (``outbox.add``): the app uses it to wake its e-mail dispatcher.
 
     Database connectivity failures, raised inside the block or by ``commit()``, become
-    ``ServiceUnavailable`` with the original chained as ``__cause__``.
+    ``ServiceUnavailable`` with the original chained as ``__cause__``. With
+    ``connect_timeout``, entering the block checks a connection out at once and gives up
+    with ``ServiceUnavailable`` after that many seconds, however the wait is spent (a full
+    pool, a connect, the pre-ping of a pooled connection to a server gone silent).
     """
 
     users: SqlAlchemyUserRepository
@@ -49,14 +55,18 @@ class SqlAlchemyUnitOfWork:
     outbox: SqlAlchemyOutbox
     events: SqlAlchemyEventRecorder
     one_time_tokens: SqlAlchemyOneTimeTokenStore
+    throttle: SqlAlchemyLoginThrottle
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         after_commit: Callable[[], None] | None = None,
+        *,
+        connect_timeout: float | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._after_commit = after_commit
+        self._connect_timeout = connect_timeout
         self._session: AsyncSession | None = None
         self._outbox_touched = False
 
@@ -64,6 +74,8 @@ class SqlAlchemyUnitOfWork:
         if self._session is not None:
             raise RuntimeError("this unit of work is already in use: build one per transaction")
         session = self._sessionmaker()
+        if self._connect_timeout is not None:
+            await self._connect(session, self._connect_timeout)
         self._session = session
         self._outbox_touched = False
         self.users = SqlAlchemyUserRepository(session)
@@ -71,6 +83,7 @@ class SqlAlchemyUnitOfWork:
         self.outbox = SqlAlchemyOutbox(session, on_add=self._note_outbox_add)
         self.events = SqlAlchemyEventRecorder(session)
         self.one_time_tokens = SqlAlchemyOneTimeTokenStore(session)
+        self.throttle = SqlAlchemyLoginThrottle(session)
         return self
 
     async def __aexit__(
@@ -111,6 +124,22 @@ class SqlAlchemyUnitOfWork:
                 # The commit is durable; a failed wake-up only delays delivery until the
                 # dispatcher's next timed run, so it must not look like a failed commit.
                 logger.exception("after_commit callback failed")
+
+    @staticmethod
+    async def _connect(session: AsyncSession, seconds: float) -> None:
+        """Check out the session's connection (pool wait, connect, pre-ping) within
+        ``seconds``, or raise ``ServiceUnavailable``: an unreachable database must not
+        hold a request for a TCP timeout (see ``within``)."""
+        try:
+            await within(seconds, session.connection(), after_abandon=session.close)
+        except TimeoutError as error:  # ``within`` closes the session once the checkout ends
+            raise ServiceUnavailable(context={"cause": "timeout"}) from error
+        except Exception as error:  # the checkout failed and is over: the session is idle
+            with contextlib.suppress(Exception):
+                await session.close()
+            if is_unavailable(error):
+                raise _unavailable(error) from error
+            raise
 
     def _note_outbox_add(self) -> None:
         self._outbox_touched = True

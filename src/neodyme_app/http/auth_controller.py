@@ -47,7 +47,7 @@ class AuthController(Controller):
         "/register",
         status_code=201,
         response_headers=NO_STORE,
-        responses=documented_errors("WEAK_PASSWORD", "EMAIL_ALREADY_EXISTS", "BAD_REQUEST"),
+        responses=documented_errors("WEAK_PASSWORD", "EMAIL_ALREADY_EXISTS"),
     )
     async def register(
         self, data: JSONBody[RegisterBody], container: ContainerDep, origin: Origin
@@ -62,11 +62,13 @@ class AuthController(Controller):
         "/login",
         status_code=200,
         response_headers=NO_STORE,
-        responses=documented_errors("INVALID_CREDENTIALS", "ACCOUNT_INACTIVE", "BAD_REQUEST"),
+        responses=documented_errors("INVALID_CREDENTIALS", "ACCOUNT_INACTIVE", "TOO_MANY_ATTEMPTS"),
     )
     async def login(
         self, data: JSONBody[LoginBody], container: ContainerDep, origin: Origin
     ) -> SessionOut:
+        """Failed logins are counted per account and per client address: over the limits,
+        429 TOO_MANY_ATTEMPTS with ``Retry-After`` (seconds), even for the right password."""
         result = await container.authenticate_user()(
             AuthenticateCommand(data.email, data.password, origin=origin)
         )
@@ -76,7 +78,7 @@ class AuthController(Controller):
         "/refresh",
         status_code=200,
         response_headers=NO_STORE,
-        responses=documented_errors("INVALID_TOKEN", "TOKEN_REUSED", "BAD_REQUEST"),
+        responses=documented_errors("INVALID_TOKEN", "TOKEN_REUSED"),
     )
     async def refresh(
         self, data: JSONBody[RefreshBody], container: ContainerDep, origin: Origin
@@ -89,7 +91,7 @@ class AuthController(Controller):
     @post(
         "/logout",
         status_code=204,
-        responses=documented_errors("INVALID_TOKEN", "BAD_REQUEST"),
+        responses=documented_errors("INVALID_TOKEN"),
     )
     async def logout(
         self, data: JSONBody[LogoutBody], container: ContainerDep, origin: Origin
@@ -101,9 +103,7 @@ class AuthController(Controller):
         "/change-password",
         status_code=204,
         dependencies=AUTHENTICATED,
-        responses=documented_errors(
-            "NOT_AUTHENTICATED", "INVALID_TOKEN", "INVALID_CREDENTIALS", "WEAK_PASSWORD"
-        ),
+        responses=documented_errors("INVALID_CREDENTIALS", "WEAK_PASSWORD"),
     )
     async def change_password(
         self,
@@ -118,7 +118,11 @@ class AuthController(Controller):
         )
         await container.change_password()(command)
 
-    @post("/forgot-password", status_code=202, responses=documented_errors("BAD_REQUEST"))
+    @post(
+        "/forgot-password",
+        status_code=202,
+        responses=documented_errors("TOO_MANY_ATTEMPTS"),
+    )
     async def forgot_password(
         self, data: JSONBody[ForgotPasswordBody], container: ContainerDep, origin: Origin
     ) -> Accepted:
@@ -143,7 +147,6 @@ class AuthController(Controller):
         "/request-verification",
         status_code=202,
         dependencies=AUTHENTICATED,
-        responses=documented_errors("NOT_AUTHENTICATED", "INVALID_TOKEN"),
     )
     async def request_verification(
         self, current_user: CurrentUser, container: ContainerDep, origin: Origin
@@ -159,10 +162,6 @@ class AuthController(Controller):
         user = await container.verify_email()(VerifyEmailCommand(data.token, origin))
         return UserOut.of(user)
 
-    @get(
-        "/me",
-        dependencies=AUTHENTICATED,
-        responses=documented_errors("NOT_AUTHENTICATED", "INVALID_TOKEN"),
-    )
+    @get("/me", dependencies=AUTHENTICATED)
     async def me(self, current_user: CurrentUser) -> UserOut:
         return UserOut.of(current_user)

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
 from neodyme_app.container import Container
+from neodyme_app.http.client_address import client_address
 from neodyme_app.http.errors import ApiError
 from neodyme_domain.errors import InvalidToken
 from neodyme_domain.messages import RequestOrigin
@@ -30,11 +31,16 @@ def provide_container(state: State) -> Container:
     return container
 
 
-def provide_origin(request: Request[Any, Any, Any]) -> RequestOrigin:
-    """The socket peer and user agent, for the audit trail."""
+def provide_origin(request: Request[Any, Any, Any], container: ContainerDep) -> RequestOrigin:
+    """The client address (the socket peer, or what trusted proxies forwarded: see
+    ``client_address``) and user agent, for the audit trail and login throttling."""
     agent = request.headers.get("user-agent")
     return RequestOrigin(
-        client_ip=request.client.host if request.client else None,
+        client_ip=client_address(
+            request.client.host if request.client else None,
+            request.headers.getall("x-forwarded-for", []),
+            container.trusted_proxies(),
+        ),
         user_agent=agent[:MAX_USER_AGENT] if agent else None,
     )
 

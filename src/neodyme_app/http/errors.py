@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from litestar import Request, Response
@@ -132,7 +132,12 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         )
     if exc.status_code in _FRAMEWORK_CODES:
         code, message = _FRAMEWORK_CODES[exc.status_code]
-        return error_response(request, code, message, status=exc.status_code)
+        response = error_response(request, code, message, status=exc.status_code)
+        # What the framework says about the error stays said: 405 names the methods the
+        # route has in ``Allow`` (RFC 9110, 15.5.6).
+        for name, value in (exc.headers or {}).items():
+            response.headers.setdefault(name, value)
+        return response
     if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
         return handle_unexpected(request, exc)
     return error_response(
@@ -167,16 +172,34 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 }
 
 
-def documented_errors(*codes: str | tuple[str, int]) -> dict[int, ResponseSpec]:
-    """OpenAPI response entries for the error codes a route can answer, grouped by status.
-    A ``(code, status)`` pair documents a code answered with another status than usual."""
-    by_status: dict[int, list[str]] = {}
-    for entry in (*codes, "VALIDATION_ERROR", "INTERNAL_ERROR"):
+class DocumentedErrors(dict[int, ResponseSpec]):
+    """A route's ``responses=``: the error codes of its own use cases. ``ApiDocumentation``
+    (openapi.py) adds what every route of its kind can answer and documents the headers of each."""
+
+    def __init__(self, codes: Iterable[str | tuple[str, int]]) -> None:
+        self.codes = tuple(codes)
+        super().__init__(response_specs(self.codes))
+
+
+def documented_errors(*codes: str | tuple[str, int]) -> DocumentedErrors:
+    """OpenAPI response entries for the error codes a route's own use cases can answer. A
+    ``(code, status)`` pair documents a code answered with another status than usual.
+    What the framework or the route's kind adds (malformed or oversized bodies, missing
+    credentials, 500, 503) is added by ``ApiDocumentation`` (openapi.py): do not list it
+    here."""
+    return DocumentedErrors(codes)
+
+
+def response_specs(codes: Iterable[str | tuple[str, int]]) -> dict[int, ResponseSpec]:
+    by_status: dict[int, set[str]] = {}
+    for entry in codes:
         code, status = entry if isinstance(entry, tuple) else (entry, STATUS_BY_CODE[entry])
-        by_status.setdefault(status, []).append(code)
+        by_status.setdefault(status, set()).add(code)
     return {
         status: ResponseSpec(
-            data_container=ErrorEnvelope, description="Error: " + ", ".join(sorted(set(names)))
+            data_container=ErrorEnvelope,
+            generate_examples=False,
+            description="Error: " + ", ".join(sorted(names)),
         )
-        for status, names in by_status.items()
+        for status, names in sorted(by_status.items())
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -32,12 +31,13 @@ class HealthController(Controller):
         if container.settings().uses_memory_storage:
             return Response(Status("ok", {"database": "ok"}))
         try:
-            await asyncio.wait_for(ping(container.engine()), READY_TIMEOUT_SECONDS)
+            await ping(container.engine(), READY_TIMEOUT_SECONDS)
         except Exception:
             return error_response(
                 request,
                 "SERVICE_UNAVAILABLE",
                 "The database is not reachable",
                 {"checks": {"database": "unreachable"}},
+                retry_after=1,
             )
         return Response(Status("ok", {"database": "ok"}))

@@ -4,21 +4,66 @@ them into the domain's commands and back, so the domain never sees a Struct."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from neodyme_domain.messages import SecurityEvent
-from neodyme_domain.model import MAX_EMAIL_LENGTH, MAX_FULL_NAME_LENGTH, User
+from neodyme_domain.model import (
+    MAX_EMAIL_LENGTH,
+    MAX_FULL_NAME_LENGTH,
+    MAX_LOCAL_PART_LENGTH,
+    User,
+)
 from neodyme_domain.pagination import Page
 from neodyme_domain.passwords import MAX_PASSWORD_LENGTH
 from neodyme_domain.tokens import TokenPair
 
-EmailField = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EMAIL_LENGTH + 64)]
-# The domain trims names and refuses control characters; the bound here stops huge bodies
-# from reaching it (trailing spaces may be trimmed away, hence the slack).
-NameField = Annotated[str, msgspec.Meta(max_length=MAX_FULL_NAME_LENGTH + 56)]
+# What the domain accepts, as patterns, so that the OpenAPI document says it and a client
+# (or the API fuzzer) can tell a valid request from an invalid one. msgspec enforces them
+# too: whatever does not match is a 422 before the domain sees it. Each accepts no more
+# than the domain does (tests/unit/http/test_field_patterns.py checks both, character by
+# character). Written in the subset of regex syntax that Python, ECMA-262 and Rust agree
+# on; characters outside the BMP are written as themselves (no common escape exists).
+
+_SPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+"""What ``str.strip()`` removes (``str.isspace``), as the inside of a character class."""
+_CONTROL = (
+    "\\x00-\\x1f\\x7f-\\x9f\\xad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2"
+    "\\u180e\\u200b\\u200e\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff"
+    "\\ufff9-\\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+"""The characters a name must not contain (Unicode categories Cc, Cf, Zl and Zp, except
+the zero-width joiners U+200C and U+200D), up to Unicode 16, inside a character class."""
+
+FULL_NAME_PATTERN = (
+    f"^[{_SPACE}]*[^{_CONTROL}{_SPACE}](?:[^{_CONTROL}]*[^{_CONTROL}{_SPACE}])?[{_SPACE}]*$"
+)
+"""Something other than spaces, and no control character once the ends are trimmed."""
+
+_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = (
+    f"^[{_SPACE}]*(?![^@]{{{MAX_LOCAL_PART_LENGTH + 1}}})"  # the local part is 1..64 long
+    f"{_ATOM}(?:\\.{_ATOM})*@(?:{_LABEL}\\.)+(?![0-9]+[{_SPACE}]*$){_LABEL}[{_SPACE}]*$"
+)
+"""``local@domain``: the local part of dot-separated atoms, at least two domain labels and
+a top-level one that is not all digits; spaces around are trimmed."""
+
+EmailField = Annotated[
+    str,
+    msgspec.Meta(max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN, examples=["ada@example.com"]),
+]
+LoginEmailField = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EMAIL_LENGTH + 64)]
+"""Login takes any string: an address no account can have is answered like an unknown one."""
+NameField = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=MAX_FULL_NAME_LENGTH, pattern=FULL_NAME_PATTERN, examples=["Ada Lovelace"]
+    ),
+]
 PasswordField = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
 TokenField = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 
@@ -34,7 +79,7 @@ class RegisterBody(Body, forbid_unknown_fields=True, frozen=True):
 
 
 class LoginBody(Body, forbid_unknown_fields=True, frozen=True):
-    email: EmailField
+    email: LoginEmailField
     password: PasswordField
 
 
@@ -76,7 +121,10 @@ class DeleteAccountBody(Body, forbid_unknown_fields=True, frozen=True):
 
 
 class AccountStatusBody(Body, forbid_unknown_fields=True, frozen=True):
-    is_active: bool | None = None
+    # Literal, not bool: Litestar converts bodies in msgspec's lax mode, where a bool field
+    # takes "false", "0" and 0 as False (an admin's mistyped request deactivated accounts).
+    # Literal booleans take only true and false (tests/e2e/test_input_abuse.py).
+    is_active: Literal[True, False] | None = None
 
 
 class UserOut(msgspec.Struct, frozen=True):

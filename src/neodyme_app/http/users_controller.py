@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from litestar import Controller, delete, get, patch
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from neodyme_app.http.dependencies import AUTHENTICATED, ContainerDep, CurrentUser, Origin
 from neodyme_app.http.errors import documented_errors
@@ -18,7 +19,7 @@ from neodyme_app.http.schemas import (
     UserPage,
 )
 from neodyme_domain.errors import ValidationFailed
-from neodyme_domain.pagination import DEFAULT_PAGE_SIZE, PageRequest
+from neodyme_domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from neodyme_domain.use_cases import (
     DeleteAccountCommand,
     GetUserQuery,
@@ -28,8 +29,16 @@ from neodyme_domain.use_cases import (
     UpdateProfileCommand,
 )
 
-AUTH_ERRORS = ("NOT_AUTHENTICATED", "INVALID_TOKEN")
-ADMIN_ERRORS = (*AUTH_ERRORS, "FORBIDDEN", "USER_NOT_FOUND")
+ADMIN_ERRORS = ("FORBIDDEN", "USER_NOT_FOUND")
+
+Limit = Annotated[
+    int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Items per page (default 50).")
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(description="The ``next_cursor`` of the previous page; none for the first."),
+]
+UserId = Annotated[str, PathParameter(format="uuid", description="The user's id (a UUID).")]
 
 
 def parse_user_id(raw: str) -> uuid.UUID:
@@ -45,19 +54,19 @@ class UsersController(Controller):
     tags = ["users"]
     dependencies = AUTHENTICATED
 
-    @get("/", responses=documented_errors(*AUTH_ERRORS, "FORBIDDEN"))
+    @get("/", responses=documented_errors("FORBIDDEN"))
     async def list_users(
         self,
         current_user: CurrentUser,
         container: ContainerDep,
-        limit: FromQuery[int] = DEFAULT_PAGE_SIZE,
-        cursor: FromQuery[str | None] = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        cursor: Cursor = None,
     ) -> UserPage:
         """Superusers: every account, oldest first; follow ``next_cursor`` until null."""
         query = ListUsersQuery(current_user, PageRequest(limit, cursor))
         return UserPage.of(await container.list_users()(query))
 
-    @patch("/me", responses=documented_errors(*AUTH_ERRORS))
+    @patch("/me")
     async def update_me(
         self,
         data: JSONBody[ProfileBody],
@@ -69,9 +78,7 @@ class UsersController(Controller):
         command = UpdateProfileCommand(current_user, data.full_name, origin)
         return UserOut.of(await container.update_profile()(command))
 
-    @delete(
-        "/me", status_code=204, responses=documented_errors(*AUTH_ERRORS, "INVALID_CREDENTIALS")
-    )
+    @delete("/me", status_code=204, responses=documented_errors("INVALID_CREDENTIALS"))
     async def delete_me(
         self,
         data: JSONBody[DeleteAccountBody],
@@ -82,13 +89,13 @@ class UsersController(Controller):
         """Delete the account (password required); its address can be registered again."""
         await container.delete_account()(DeleteAccountCommand(current_user, data.password, origin))
 
-    @get("/me/events", responses=documented_errors(*AUTH_ERRORS))
+    @get("/me/events")
     async def my_events(
         self,
         current_user: CurrentUser,
         container: ContainerDep,
-        limit: FromQuery[int] = DEFAULT_PAGE_SIZE,
-        cursor: FromQuery[str | None] = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        cursor: Cursor = None,
     ) -> EventPage:
         """Your security history, newest first: logins (failed ones too), password changes,
         resets, verification, sessions ended, with the address and user agent of each."""
@@ -97,7 +104,7 @@ class UsersController(Controller):
 
     @get("/{user_id:str}", responses=documented_errors(*ADMIN_ERRORS))
     async def get_user(
-        self, user_id: FromPath[str], current_user: CurrentUser, container: ContainerDep
+        self, user_id: UserId, current_user: CurrentUser, container: ContainerDep
     ) -> UserOut:
         """Your own profile, or anyone's for a superuser; FORBIDDEN for other ids whether
         or not they exist."""
@@ -107,7 +114,7 @@ class UsersController(Controller):
     @patch("/{user_id:str}", responses=documented_errors(*ADMIN_ERRORS))
     async def set_status(
         self,
-        user_id: FromPath[str],
+        user_id: UserId,
         data: JSONBody[AccountStatusBody],
         current_user: CurrentUser,
         container: ContainerDep,

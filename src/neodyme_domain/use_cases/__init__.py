@@ -15,6 +15,7 @@ from neodyme_domain.use_cases.links import LinkSettings
 from neodyme_domain.use_cases.list_security_events import ListSecurityEvents, SecurityEventsQuery
 from neodyme_domain.use_cases.list_users import ListUsers, ListUsersQuery
 from neodyme_domain.use_cases.logout import Logout, LogoutCommand
+from neodyme_domain.use_cases.purge_throttle import PurgeExpiredThrottles
 from neodyme_domain.use_cases.refresh_tokens import RefreshCommand, RefreshTokens
 from neodyme_domain.use_cases.register_user import RegisterCommand, Registered, RegisterUser
 from neodyme_domain.use_cases.request_password_reset import (
@@ -51,6 +52,7 @@ __all__ = [
     "Logout",
     "LogoutCommand",
     "PasswordResetRequest",
+    "PurgeExpiredThrottles",
     "RefreshCommand",
     "RefreshTokens",
     "RegisterCommand",

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
 
-from neodyme_domain.errors import AccountInactive, InvalidCredentials, ValidationFailed
+from neodyme_domain.errors import (
+    AccountInactive,
+    InvalidCredentials,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import Email, User
 from neodyme_domain.passwords import check_length_bound
 from neodyme_domain.ports import Clock, PasswordHasher, TokenService, UnitOfWork
+from neodyme_domain.throttling import (
+    DEFAULT_LOGIN_LIMITS,
+    LoginLimits,
+    account_key,
+    address_key,
+    longest_wait,
+    register_failure,
+)
 from neodyme_domain.tokens import TokenPair
 from neodyme_domain.use_cases.sessions import issue_pair
 
@@ -26,35 +41,66 @@ class Authenticated:
     tokens: TokenPair
 
 
+@dataclass(frozen=True, slots=True)
+class _Admission:
+    user: User | None
+    counted: bool
+    """True if the attempt was already counted against the account on admission."""
+
+
 class AuthenticateUser:
     """Unknown e-mail and wrong password are indistinguishable to the caller: the same
     error, and (through a dummy verify) the same time. ACCOUNT_INACTIVE is only revealed to
     someone who proved they know the password. A hash made with outdated parameters is
-    replaced on the way through."""
+    replaced on the way through.
+
+    Throttling (``neodyme_domain.throttling``) counts failed logins per account (an
+    unknown address like a real one) and per client address. Before any hashing, a locked
+    account or address is answered TOO_MANY_ATTEMPTS, known and unknown addresses alike.
+    A failure is counted against both keys in the transaction that records it; a success
+    deletes the account's state; a right password on an inactive account is no guessing
+    failure (not counted, and it resets the account like a success). Known and unknown
+    addresses go through the same transactions with the same reads and writes.
+
+    Concurrent attempts: counting after the hash lets attempts that are all in flight at
+    once pass one check before any of them failed. For an account with a clean record
+    that is accepted, so that a burst of correct logins is never throttled; the excess of
+    such a burst is bounded by how many hashes can be in flight (the hasher's bounded
+    queue). Once an account has a failure on record, each attempt is counted on admission
+    instead, before its hash, so that no burst can outrun the count; the success that
+    follows a right password still deletes the state.
+    """
 
     def __init__(
-        self, *, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenService, clock: Clock
+        self,
+        *,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        tokens: TokenService,
+        clock: Clock,
+        limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
+        self._limits = limits
 
     async def __call__(self, cmd: AuthenticateCommand) -> Authenticated:
         check_length_bound(cmd.password)
-        # The lookup and the writes are two short transactions: no connection or lock is
-        # held while the hasher works for tens of milliseconds.
-        user = await self._find(cmd.email)
+        # The admission (throttle check and lookup) and the writes are short transactions:
+        # no connection or lock is held while the hasher works for tens of milliseconds.
+        admission = await self._admit(cmd)
+        user = admission.user
         if user is None:
             await self._hasher.verify_dummy(cmd.password)
-            await self._fail(cmd, None, "unknown_email")
+            await self._fail(cmd, admission, "unknown_email")
             raise InvalidCredentials(context={"email": cmd.email, "reason": "unknown_email"})
         if not await self._hasher.verify(user.hashed_password, cmd.password):
-            await self._fail(cmd, user, "invalid_password")
+            await self._fail(cmd, admission, "invalid_password")
             raise InvalidCredentials(context={"user_id": user.id, "reason": "invalid_password"})
         if not user.is_active:
-            await self._fail(cmd, user, "inactive")
-            raise AccountInactive(context={"user_id": user.id})
+            await self._refuse_inactive(cmd, user)
 
         rehashed = (
             await self._hasher.hash(cmd.password)
@@ -74,6 +120,7 @@ class AuthenticateUser:
                 if rehashed is not None and current.hashed_password == user.hashed_password:
                     current.replace_password_hash(rehashed, now)
                     await uow.users.update(current)
+                await uow.throttle.delete(account_key(cmd.email))
                 await uow.events.record(
                     SecurityEvent.of("user_login", now, current.id, cmd.origin, email=cmd.email)
                 )
@@ -81,29 +128,71 @@ class AuthenticateUser:
                 await uow.commit()
                 return Authenticated(user=current, tokens=pair)
         if current is not None and not current.is_active:
-            await self._fail(cmd, user, "inactive")
-            raise AccountInactive(context={"user_id": user.id})
-        await self._fail(cmd, user, "changed_meanwhile")
+            await self._refuse_inactive(cmd, user)
+        await self._fail(cmd, admission, "changed_meanwhile")
         raise InvalidCredentials(context={"user_id": user.id, "reason": "changed_meanwhile"})
 
-    async def _find(self, raw_email: str) -> User | None:
-        try:
-            email = Email.parse(raw_email)
-        except ValidationFailed:
-            return None  # no such account can exist; answer like any unknown address
+    async def _admit(self, cmd: AuthenticateCommand) -> _Admission:
+        """Refuse a throttled attempt; else look the user up, counting the attempt now if
+        the account has failures on record. The lookup happens either way, so that a
+        refusal costs the same for known and unknown addresses."""
+        account, address = account_key(cmd.email), address_key(cmd.origin.client_ip)
+        email = _parse(cmd.email)
         async with self._uow as uow:
-            return await uow.users.get_by_email(email)
+            now = self._clock.now()
+            # Sorted ("account:" < "address:"), as the port asks of several keys.
+            account_state = await uow.throttle.get(account)
+            address_state = await uow.throttle.get(address) if address else None
+            user = await uow.users.get_by_email(email) if email else None
+            wait = longest_wait(now, account_state, address_state)
+            if wait is not None:
+                await uow.events.record(_failed_event(cmd, user, "throttled", now))
+                await uow.commit()
+                raise TooManyAttempts(
+                    retry_after=wait, context={"email": cmd.email, "reason": "throttled"}
+                )
+            under_suspicion = account_state is not None and not account_state.is_expired(now)
+            if under_suspicion:
+                await uow.throttle.put(
+                    register_failure(account_state, account, now, self._limits.account)
+                )
+                await uow.commit()
+            return _Admission(user, counted=under_suspicion)
 
-    async def _fail(self, cmd: AuthenticateCommand, user: User | None, reason: str) -> None:
-        now = self._clock.now()
-        event = SecurityEvent.of(
-            "login_failed",
-            now,
-            user.id if user else None,
-            cmd.origin,
-            email=cmd.email,
-            reason=reason,
-        )
+    async def _fail(self, cmd: AuthenticateCommand, admission: _Admission, reason: str) -> None:
+        """Record a failed guess and count it (against the account only if the admission
+        did not already)."""
+        account, address = account_key(cmd.email), address_key(cmd.origin.client_ip)
         async with self._uow as uow:
-            await uow.events.record(event)
+            now = self._clock.now()
+            if not admission.counted:
+                state = await uow.throttle.get(account)
+                await uow.throttle.put(register_failure(state, account, now, self._limits.account))
+            if address is not None:
+                state = await uow.throttle.get(address)
+                await uow.throttle.put(register_failure(state, address, now, self._limits.address))
+            await uow.events.record(_failed_event(cmd, admission.user, reason, now))
             await uow.commit()
+
+    async def _refuse_inactive(self, cmd: AuthenticateCommand, user: User) -> NoReturn:
+        async with self._uow as uow:
+            now = self._clock.now()
+            await uow.throttle.delete(account_key(cmd.email))  # the password was right
+            await uow.events.record(_failed_event(cmd, user, "inactive", now))
+            await uow.commit()
+        raise AccountInactive(context={"user_id": user.id})
+
+
+def _failed_event(
+    cmd: AuthenticateCommand, user: User | None, reason: str, now: datetime
+) -> SecurityEvent:
+    return SecurityEvent.of(
+        "login_failed", now, user.id if user else None, cmd.origin, email=cmd.email, reason=reason
+    )
+
+
+def _parse(raw_email: str) -> Email | None:
+    try:
+        return Email.parse(raw_email)
+    except ValidationFailed:
+        return None  # no such account can exist; answered like any unknown address

@@ -31,6 +31,12 @@ class DeliverOutbox:
     Claiming pushes an entry's next attempt ``lease`` ahead before sending, so concurrent
     dispatchers never take the same entry; if this process dies mid-send the lease runs out
     and another dispatcher retries (delivery is at least once, never zero times).
+
+    Entries are sent one after the other, so a slow mail server can make a batch outlast
+    its lease, and another dispatcher would then send the rest of it too. So sending stops
+    once half the lease has passed: what is left is taken again when the lease runs out, by
+    whichever dispatcher comes first. (One send must take less than half the lease: the
+    SMTP timeout is far below it.)
     """
 
     def __init__(
@@ -53,11 +59,15 @@ class DeliverOutbox:
         self._retry_ceiling = retry_ceiling
 
     async def __call__(self) -> Delivery:
+        claimed_at = self._clock.now()
         async with self._uow as uow:
-            entries = await uow.outbox.claim_due(self._clock.now(), self._batch_size, self._lease)
+            entries = await uow.outbox.claim_due(claimed_at, self._batch_size, self._lease)
             await uow.commit()
+        send_until = claimed_at + self._lease / 2
         sent = failed = 0
         for entry in entries:
+            if self._clock.now() >= send_until:
+                break
             try:
                 await self._notifier.send(entry.message)
             except Exception as exc:  # any failure of the mail path must be retried later

@@ -62,6 +62,9 @@ def test_values_are_parsed_from_the_environment() -> None:
         ("NEODYME_DATABASE_URL", ""),
         ("NEODYME_DATABASE_URL", "mysql://root@localhost/neodyme"),
         ("NEODYME_DATABASE_URL", "sqlite+aiosqlite:///:memory:"),
+        ("NEODYME_OUTBOX_RETRY_SECONDS", "0"),
+        ("NEODYME_OUTBOX_MAX_RETRY_SECONDS", "nan"),
+        ("NEODYME_OUTBOX_LEASE_SECONDS", "-60"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:

@@ -182,6 +182,39 @@ async def test_one_failing_email_does_not_hold_back_the_others(
     assert [m.to for m in notifier.sent] == ["bob@example.com"]
 
 
+async def test_sending_stops_at_half_the_lease_so_no_other_dispatcher_sends_the_rest_too(
+    alice: Registered,
+    bob: Registered,
+    admin: Registered,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    class SlowMailServer(RecordingNotifier):
+        async def send(self, message: EmailMessage) -> None:
+            clock.advance(timedelta(seconds=20))
+            await super().send(message)
+
+    notifier = SlowMailServer()
+    deliver = DeliverOutbox(
+        uow=InMemoryUnitOfWork(database),
+        notifier=notifier,
+        clock=clock,
+        lease=timedelta(seconds=60),
+    )
+
+    # Two sends take 40 s: the third would start past half the 60 s lease.
+    assert await deliver() == Delivery(sent=2, failed=0)
+    # The third stays leased (not re-sent, not marked) until the lease runs out.
+    assert await deliver() == Delivery(sent=0, failed=0)
+    clock.advance(timedelta(seconds=21))
+    assert await deliver() == Delivery(sent=1, failed=0)
+    assert sorted(m.to for m in notifier.sent) == [
+        "admin@example.com",
+        "alice@example.com",
+        "bob@example.com",
+    ]
+
+
 # --- backoff -------------------------------------------------------------------------------
 
 BASE = timedelta(seconds=2)

@@ -180,6 +180,8 @@ def b64(text: str) -> str:
         b64("2026-01-01T00:00:00+00:00|not-a-uuid"),
         b64(f"yesterday|{uuid.uuid4()}"),
         b64(f"2026-01-01T00:00:00|{uuid.uuid4()}"),  # no timezone: never issued by us
+        b64(f"0001-01-01T00:00:00+14:00|{uuid.uuid4()}"),  # before UTC's year 1
+        b64(f"9999-12-31T23:59:59-14:00|{uuid.uuid4()}"),  # after UTC's year 9999
         "////",
         "\u00e9t\u00e9",
     ],
