@@ -18,7 +18,7 @@ from neodyme_adapters.common_passwords import common_passwords
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
-from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, make_sessionmaker
+from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
 from neodyme_app.config import IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
@@ -126,7 +126,6 @@ class Container(containers.DeclarativeContainer):
         pool_size=settings.provided.db_pool_size,
         pool_timeout=settings.provided.db_timeout,
     )
-    sessionmaker = providers.Singleton(make_sessionmaker, engine)
     memory_database = providers.Singleton(MemoryDatabase)
 
     dispatcher = providers.Singleton(
@@ -136,7 +135,7 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(_storage, settings),
         sql=providers.Factory(
             SqlAlchemyUnitOfWork,
-            sessionmaker=sessionmaker,
+            engine=engine,
             after_commit=dispatcher.provided.wake,
             connect_timeout=providers.Callable(_connect_timeout, settings),
         ),

@@ -26,7 +26,6 @@ from neodyme_adapters.sqlalchemy import (
     SQLITE_BEGIN_MODE,
     SqlAlchemyUnitOfWork,
     make_engine,
-    make_sessionmaker,
     upgrade,
 )
 from neodyme_adapters.sqlalchemy.mapping import security_event_from_row
@@ -111,9 +110,8 @@ async def store(adapter_database_url: str | None) -> AsyncIterator[Store]:
         return
 
     engine = make_engine(adapter_database_url)
-    sessionmaker = make_sessionmaker(engine)
     try:
-        yield Store(lambda: SqlAlchemyUnitOfWork(sessionmaker), _sql_event_reader(engine))
+        yield Store(lambda: SqlAlchemyUnitOfWork(engine), _sql_event_reader(engine))
     finally:
         if engine.dialect.name == "postgresql":
             await empty_tables(engine)

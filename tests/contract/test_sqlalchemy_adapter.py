@@ -28,7 +28,6 @@ from neodyme_adapters.sqlalchemy import (
     SqlAlchemyUnitOfWork,
     downgrade,
     make_engine,
-    make_sessionmaker,
     metadata,
     ping,
     to_async_url,
@@ -263,7 +262,7 @@ async def test_ping_of_an_unreachable_database_raises_service_unavailable() -> N
 
 async def test_an_unreachable_database_raises_service_unavailable_with_the_cause() -> None:
     engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/none")
-    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    uow = SqlAlchemyUnitOfWork(engine)
     try:
         with pytest.raises(ServiceUnavailable) as raised:
             async with uow:
@@ -282,7 +281,7 @@ async def test_a_silent_postgres_is_service_unavailable_within_the_connect_timeo
     ten seconds of trying to cancel the ping), and the pool recovers with the network."""
     with postgres_proxy(postgres_contract_url) as proxy:
         engine = make_engine(proxied_url(proxy, postgres_contract_url))
-        uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine), connect_timeout=0.5)
+        uow = SqlAlchemyUnitOfWork(engine, connect_timeout=0.5)
         try:
             async with uow:  # one pooled connection, alive
                 await uow.users.get(a_user().id)
@@ -312,7 +311,7 @@ async def test_a_postgres_connection_killed_mid_transaction_raises_service_unava
     postgres_contract_url: str,
 ) -> None:
     engine = make_engine(postgres_contract_url)
-    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    uow = SqlAlchemyUnitOfWork(engine)
 
     async def kill_own_connection() -> None:
         async with engine.connect() as killer:
@@ -342,7 +341,7 @@ async def test_a_postgres_connection_killed_mid_transaction_raises_service_unava
 
 
 async def test_domain_errors_leave_the_unit_of_work_untranslated(engine: AsyncEngine) -> None:
-    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    uow = SqlAlchemyUnitOfWork(engine)
     async with uow:
         await uow.users.add(a_user())
         await uow.commit()
@@ -360,9 +359,7 @@ async def test_after_commit_is_called_only_for_transactions_that_queued_an_email
     engine: AsyncEngine,
 ) -> None:
     wakes: list[datetime] = []
-    uow = SqlAlchemyUnitOfWork(
-        make_sessionmaker(engine), after_commit=lambda: wakes.append(utc_now())
-    )
+    uow = SqlAlchemyUnitOfWork(engine, after_commit=lambda: wakes.append(utc_now()))
 
     async with uow:
         await uow.users.add(a_user())
@@ -386,7 +383,7 @@ async def test_a_failing_after_commit_does_not_undo_or_fail_the_commit(
     def broken_wake() -> None:
         raise RuntimeError("dispatcher is gone")
 
-    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine), after_commit=broken_wake)
+    uow = SqlAlchemyUnitOfWork(engine, after_commit=broken_wake)
     async with uow:
         await uow.outbox.add(a_message(), utc_now())
         await uow.commit()
@@ -396,14 +393,14 @@ async def test_a_failing_after_commit_does_not_undo_or_fail_the_commit(
 
 
 async def test_a_unit_of_work_cannot_be_entered_while_in_use(engine: AsyncEngine) -> None:
-    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    uow = SqlAlchemyUnitOfWork(engine)
     async with uow:
         with pytest.raises(RuntimeError, match="already in use"):
             await uow.__aenter__()
 
 
 async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
-    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    uow = SqlAlchemyUnitOfWork(engine)
     with pytest.raises(StatementError, match="naive datetime") as raised:
         async with uow:
             await uow.users.add(a_user(now=datetime(2024, 1, 1, 12, 0)))
@@ -414,7 +411,7 @@ async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
 async def test_deleting_a_user_deletes_their_refresh_tokens(engine: AsyncEngine) -> None:
     user = a_user()
     record = a_refresh_token(user.id)
-    uow = SqlAlchemyUnitOfWork(make_sessionmaker(engine))
+    uow = SqlAlchemyUnitOfWork(engine)
     async with uow:
         await uow.users.add(user)
         await uow.refresh_tokens.add(record)
@@ -433,15 +430,14 @@ async def test_deleting_a_user_deletes_their_refresh_tokens(engine: AsyncEngine)
 WRITER = textwrap.dedent(
     """
     import asyncio, sys
-    from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, make_sessionmaker
+    from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
     from tests.support.builders import a_user
 
     async def main(url, tag):
         engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
 
         async def add(i):
-            uow = SqlAlchemyUnitOfWork(sessions)
+            uow = SqlAlchemyUnitOfWork(engine)
             async with uow:
                 # read, then write: the pattern that deadlocks deferred SQLite transactions
                 await uow.users.get_by_email(a_user(f"{tag}-{i}@example.com").email)

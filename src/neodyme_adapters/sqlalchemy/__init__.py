@@ -1,14 +1,13 @@
 """Persistence on SQLAlchemy 2 Core: PostgreSQL through psycopg 3, SQLite through aiosqlite.
 
-The app builds one engine (``make_engine``) and one session factory
-(``make_sessionmaker``), makes a ``SqlAlchemyUnitOfWork`` per use case call, migrates
+The app builds one engine (``make_engine``), makes a ``SqlAlchemyUnitOfWork`` over it
+per use case call, migrates
 with ``upgrade`` and probes readiness with ``ping``.
 """
 
 from neodyme_adapters.sqlalchemy.engine import (
     SQLITE_BEGIN_MODE,
     make_engine,
-    make_sessionmaker,
     ping,
     to_async_url,
 )
@@ -35,7 +34,6 @@ __all__ = [
     "SqlAlchemyUserRepository",
     "downgrade",
     "make_engine",
-    "make_sessionmaker",
     "metadata",
     "ping",
     "to_async_url",

@@ -34,8 +34,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -125,10 +123,6 @@ def make_engine(
     # pre_ping: a connection the server dropped (restart, idle timeout) is replaced
     # instead of failing the first request that draws it from the pool.
     return create_async_engine(async_url, pool_pre_ping=True, **options)
-
-
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 async def within(

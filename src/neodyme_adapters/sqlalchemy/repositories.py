@@ -1,6 +1,6 @@
-"""The stateful ports over an ``AsyncSession`` that the unit of work owns.
+"""The stateful ports over the ``AsyncConnection`` that the unit of work owns.
 
-The repositories never commit, roll back or close the session: the transaction is the
+The repositories never commit, roll back or close the connection: the transaction is the
 unit of work's.
 
 Keyset pages compare (timestamp, id) row values, which must order exactly as the domain's
@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert, Update
 
 from neodyme_adapters.sqlalchemy import mapping
@@ -49,19 +49,19 @@ def _is_email_conflict(error: IntegrityError) -> bool:
 
 
 class SqlAlchemyUserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
 
     async def add(self, user: User) -> None:
         await self._write(insert(users).values(mapping.user_to_row(user)), user.email)
 
     async def get(self, user_id: UserId) -> User | None:
-        row = (await self._session.execute(select(users).where(users.c.id == user_id))).first()
+        row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
         return mapping.user_from_row(row) if row is not None else None
 
     async def get_by_email(self, email: Email) -> User | None:
         stmt = select(users).where(users.c.email_key == email.key)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._conn.execute(stmt)).first()
         return mapping.user_from_row(row) if row is not None else None
 
     async def update(self, user: User) -> None:
@@ -71,7 +71,7 @@ class SqlAlchemyUserRepository:
 
     async def delete(self, user_id: UserId) -> None:
         # The user's refresh and one-time tokens go with it (ON DELETE CASCADE); events stay.
-        await self._session.execute(delete(users).where(users.c.id == user_id))
+        await self._conn.execute(delete(users).where(users.c.id == user_id))
 
     async def list_after(self, after: Position | None, limit: int) -> list[User]:
         if limit <= 0:
@@ -82,15 +82,15 @@ class SqlAlchemyUserRepository:
             # plain tuple so the values are bound with the columns' types: a tuple_() of
             # values would bind a generic DateTime that skips UtcDateTime's normalisation.
             stmt = stmt.where(tuple_(users.c.created_at, users.c.id) > (after.at, after.id))
-        return [mapping.user_from_row(row) for row in await self._session.execute(stmt)]
+        return [mapping.user_from_row(row) for row in await self._conn.execute(stmt)]
 
     async def _write(self, statement: Insert | Update, email: Email) -> None:
         # The SAVEPOINT confines a unique violation to this statement: PostgreSQL would
         # otherwise abort the whole transaction, and the caller may want to go on (or at
         # least commit other work) after handling EmailAlreadyExists.
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(statement)
+            async with self._conn.begin_nested():
+                await self._conn.execute(statement)
         except IntegrityError as error:
             if not _is_email_conflict(error):
                 raise
@@ -98,17 +98,17 @@ class SqlAlchemyUserRepository:
 
 
 class SqlAlchemyRefreshTokenStore:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
 
     async def add(self, record: RefreshTokenRecord) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(refresh_tokens).values(mapping.refresh_token_to_row(record))
         )
 
     async def get(self, token_digest: str) -> RefreshTokenRecord | None:
         stmt = select(refresh_tokens).where(refresh_tokens.c.token_digest == token_digest)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._conn.execute(stmt)).first()
         return mapping.refresh_token_from_row(row) if row is not None else None
 
     async def mark_used(self, token_digest: str, at: datetime) -> bool:
@@ -125,17 +125,17 @@ class SqlAlchemyRefreshTokenStore:
             .values(used_at=at)
             .returning(refresh_tokens.c.token_digest)
         )
-        return len((await self._session.execute(stmt)).all()) == 1
+        return len((await self._conn.execute(stmt)).all()) == 1
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             update(refresh_tokens)
             .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
 
     async def revoke_all_for_user(self, user_id: UserId, at: datetime) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             update(refresh_tokens)
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
@@ -143,17 +143,17 @@ class SqlAlchemyRefreshTokenStore:
 
 
 class SqlAlchemyOneTimeTokenStore:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
 
     async def add(self, record: OneTimeTokenRecord) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(one_time_tokens).values(mapping.one_time_token_to_row(record))
         )
 
     async def get(self, token_digest: str) -> OneTimeTokenRecord | None:
         stmt = select(one_time_tokens).where(one_time_tokens.c.token_digest == token_digest)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._conn.execute(stmt)).first()
         return mapping.one_time_token_from_row(row) if row is not None else None
 
     async def mark_used(self, token_digest: str, at: datetime) -> bool:
@@ -168,20 +168,22 @@ class SqlAlchemyOneTimeTokenStore:
             .values(used_at=at)
             .returning(one_time_tokens.c.token_digest)
         )
-        return len((await self._session.execute(stmt)).all()) == 1
+        return len((await self._conn.execute(stmt)).all()) == 1
 
 
 class SqlAlchemyOutbox:
     """``on_add`` is called after each ``add`` (the unit of work uses it to know that a
     commit should wake the e-mail dispatcher)."""
 
-    def __init__(self, session: AsyncSession, on_add: Callable[[], None] | None = None) -> None:
-        self._session = session
+    def __init__(
+        self, connection: AsyncConnection, on_add: Callable[[], None] | None = None
+    ) -> None:
+        self._conn = connection
         self._on_add = on_add
 
     async def add(self, message: EmailMessage, at: datetime) -> None:
         entry = OutboxEntry(id=new_id(), message=message, created_at=at, next_attempt_at=at)
-        await self._session.execute(insert(email_outbox).values(mapping.outbox_entry_to_row(entry)))
+        await self._conn.execute(insert(email_outbox).values(mapping.outbox_entry_to_row(entry)))
         if self._on_add is not None:
             self._on_add()
 
@@ -202,9 +204,9 @@ class SqlAlchemyOutbox:
             # waited for. SQLite ignores the clause; its write lock serialises claims.
             .with_for_update(skip_locked=True)
         )
-        entries = [mapping.outbox_entry_from_row(row) for row in await self._session.execute(due)]
+        entries = [mapping.outbox_entry_from_row(row) for row in await self._conn.execute(due)]
         if entries:
-            await self._session.execute(
+            await self._conn.execute(
                 update(email_outbox)
                 .where(email_outbox.c.id.in_([entry.id for entry in entries]))
                 .values(next_attempt_at=now + lease)
@@ -212,14 +214,14 @@ class SqlAlchemyOutbox:
         return entries
 
     async def mark_sent(self, entry_id: uuid.UUID, at: datetime) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             update(email_outbox)
             .where(email_outbox.c.id == entry_id)
             .values(sent_at=at, last_error=None)
         )
 
     async def mark_failed(self, entry_id: uuid.UUID, error: str, retry_at: datetime) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             update(email_outbox)
             .where(email_outbox.c.id == entry_id)
             .values(
@@ -231,11 +233,11 @@ class SqlAlchemyOutbox:
 
 
 class SqlAlchemyEventRecorder:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
 
     async def record(self, event: SecurityEvent) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(security_events).values(mapping.security_event_to_row(event))
         )
 
@@ -253,7 +255,7 @@ class SqlAlchemyEventRecorder:
         )
         if before is not None:
             stmt = stmt.where(position < (before.at, before.id))  # see list_after
-        return [mapping.security_event_from_row(row) for row in await self._session.execute(stmt)]
+        return [mapping.security_event_from_row(row) for row in await self._conn.execute(stmt)]
 
 
 class SqlAlchemyLoginThrottle:
@@ -267,32 +269,32 @@ class SqlAlchemyLoginThrottle:
     holder. On SQLite every transaction already holds the write lock (BEGIN IMMEDIATE).
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
 
     def _dialect(self) -> str:
-        return self._session.get_bind().dialect.name
+        return self._conn.dialect.name
 
     async def get(self, key: str) -> ThrottleState | None:
         stmt = select(login_throttle).where(login_throttle.c.key == key)
         if self._dialect() == "postgresql":
-            await self._session.execute(
+            await self._conn.execute(
                 select(func.pg_advisory_xact_lock(THROTTLE_LOCK_NAMESPACE, func.hashtext(key)))
             )
             stmt = stmt.with_for_update()
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._conn.execute(stmt)).first()
         return mapping.throttle_state_from_row(row) if row is not None else None
 
     async def put(self, state: ThrottleState) -> None:
         values = mapping.throttle_state_to_row(state)
         changes = {name: value for name, value in values.items() if name != "key"}
         upsert = (postgresql if self._dialect() == "postgresql" else sqlite).insert(login_throttle)
-        await self._session.execute(
+        await self._conn.execute(
             upsert.values(values).on_conflict_do_update(index_elements=["key"], set_=changes)
         )
 
     async def delete(self, key: str) -> None:
-        await self._session.execute(delete(login_throttle).where(login_throttle.c.key == key))
+        await self._conn.execute(delete(login_throttle).where(login_throttle.c.key == key))
 
     async def purge_expired(self, now: datetime) -> int:
         stmt = (
@@ -300,4 +302,4 @@ class SqlAlchemyLoginThrottle:
             .where(login_throttle.c.expires_at <= now)
             .returning(login_throttle.c.key)
         )
-        return len((await self._session.execute(stmt)).all())
+        return len((await self._conn.execute(stmt)).all())

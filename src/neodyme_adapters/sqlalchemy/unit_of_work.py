@@ -1,4 +1,9 @@
-"""The unit of work: one ``AsyncSession`` and its transaction per ``async with``."""
+"""The unit of work: one pooled ``AsyncConnection`` and its transaction per ``async with``.
+
+A Core connection, not an ORM ``AsyncSession``: the adapters only run Core statements, and
+the session's bookkeeping (identity map, state machine) cost more CPU than the SELECT
+itself on the hottest path, the per-request revocation check (bench/revocation_cost.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from neodyme_adapters.sqlalchemy.engine import within
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
@@ -34,7 +39,7 @@ def _unavailable(error: BaseException) -> ServiceUnavailable:
 class SqlAlchemyUnitOfWork:
     """A transaction over a database; see ``neodyme_domain.ports.UnitOfWork``.
 
-    Each ``async with`` opens a new session, whose transaction begins with its first
+    Each ``async with`` checks out a connection, whose transaction begins with its first
     statement; ``commit()`` commits it (statements after a commit in the same block run in
     a new transaction); leaving the block rolls back whatever was not committed and
     returns the connection to the pool. The object may be entered again after it was left,
@@ -59,31 +64,30 @@ class SqlAlchemyUnitOfWork:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         after_commit: Callable[[], None] | None = None,
         *,
         connect_timeout: float | None = None,
     ) -> None:
-        self._sessionmaker = sessionmaker
+        self._engine = engine
         self._after_commit = after_commit
         self._connect_timeout = connect_timeout
-        self._session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None
         self._outbox_touched = False
 
     async def __aenter__(self) -> Self:
-        if self._session is not None:
+        if self._connection is not None:
             raise RuntimeError("this unit of work is already in use: build one per transaction")
-        session = self._sessionmaker()
-        if self._connect_timeout is not None:
-            await self._connect(session, self._connect_timeout)
-        self._session = session
+        connection = self._engine.connect()
+        await self._connect(connection, self._connect_timeout)
+        self._connection = connection
         self._outbox_touched = False
-        self.users = SqlAlchemyUserRepository(session)
-        self.refresh_tokens = SqlAlchemyRefreshTokenStore(session)
-        self.outbox = SqlAlchemyOutbox(session, on_add=self._note_outbox_add)
-        self.events = SqlAlchemyEventRecorder(session)
-        self.one_time_tokens = SqlAlchemyOneTimeTokenStore(session)
-        self.throttle = SqlAlchemyLoginThrottle(session)
+        self.users = SqlAlchemyUserRepository(connection)
+        self.refresh_tokens = SqlAlchemyRefreshTokenStore(connection)
+        self.outbox = SqlAlchemyOutbox(connection, on_add=self._note_outbox_add)
+        self.events = SqlAlchemyEventRecorder(connection)
+        self.one_time_tokens = SqlAlchemyOneTimeTokenStore(connection)
+        self.throttle = SqlAlchemyLoginThrottle(connection)
         return self
 
     async def __aexit__(
@@ -92,26 +96,26 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session, self._session = self._session, None
-        if session is None:
+        connection, self._connection = self._connection, None
+        if connection is None:
             return
         try:
-            await session.close()  # rolls back what was not committed
+            await connection.close()  # rolls back what was not committed
         except Exception as close_error:
             if exc is None:
                 if is_unavailable(close_error):
                     raise _unavailable(close_error) from close_error
                 raise
             # The error that left the block says more than a failed cleanup after it.
-            logger.warning("closing the session after an error failed", exc_info=close_error)
+            logger.warning("closing the connection after an error failed", exc_info=close_error)
         if exc is not None and is_unavailable(exc):
             raise _unavailable(exc) from exc
 
     async def commit(self) -> None:
-        if self._session is None:
+        if self._connection is None:
             raise RuntimeError("commit() outside of 'async with'")
         try:
-            await self._session.commit()
+            await self._connection.commit()
         except Exception as error:
             if is_unavailable(error):
                 raise _unavailable(error) from error
@@ -126,17 +130,20 @@ class SqlAlchemyUnitOfWork:
                 logger.exception("after_commit callback failed")
 
     @staticmethod
-    async def _connect(session: AsyncSession, seconds: float) -> None:
-        """Check out the session's connection (pool wait, connect, pre-ping) within
-        ``seconds``, or raise ``ServiceUnavailable``: an unreachable database must not
-        hold a request for a TCP timeout (see ``within``)."""
+    async def _connect(connection: AsyncConnection, seconds: float | None) -> None:
+        """Check out the connection (pool wait, connect, pre-ping), within ``seconds`` if
+        given, or raise ``ServiceUnavailable``: an unreachable database must not hold a
+        request for a TCP timeout (see ``within``)."""
         try:
-            await within(seconds, session.connection(), after_abandon=session.close)
-        except TimeoutError as error:  # ``within`` closes the session once the checkout ends
+            if seconds is None:
+                await connection.start()
+            else:
+                await within(seconds, connection.start(), after_abandon=connection.close)
+        except TimeoutError as error:  # ``within`` closes the connection once checkout ends
             raise ServiceUnavailable(context={"cause": "timeout"}) from error
-        except Exception as error:  # the checkout failed and is over: the session is idle
+        except Exception as error:  # the checkout failed and is over
             with contextlib.suppress(Exception):
-                await session.close()
+                await connection.close()
             if is_unavailable(error):
                 raise _unavailable(error) from error
             raise
