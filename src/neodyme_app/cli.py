@@ -29,8 +29,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
-    # Workers re-read settings from the environment: hand them the generated dev secret.
+    if settings.uses_memory_storage and args.workers > 1:
+        print("neodyme: memory:// lives in one process; serve it with --workers 1", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    # Workers re-read settings from the environment: hand them the generated dev secret,
+    # and share the cores between them for hashing, so that hash memory stays at
+    # cores x argon2 memory however many workers there are.
     os.environ[PREFIX + "SECRET_KEY"] = settings.secret_key
+    if settings.hash_concurrency == 0:
+        cores = os.cpu_count() or 1
+        os.environ[PREFIX + "HASH_CONCURRENCY"] = str(max(1, cores // args.workers))
     Granian(
         "neodyme_app.http.asgi:app_from_environment",
         factory=True,
