@@ -143,6 +143,17 @@ class Container(containers.DeclarativeContainer):
             InMemoryUnitOfWork, memory_database, after_commit=dispatcher.provided.wake
         ),
     )
+    reader = providers.Selector(
+        providers.Callable(_storage, settings),
+        sql=providers.Factory(
+            SqlAlchemyUnitOfWork,
+            engine=engine,
+            connect_timeout=providers.Callable(_connect_timeout, settings),
+            read_only=True,
+        ),
+        memory=providers.Factory(InMemoryUnitOfWork, memory_database),
+    )
+    """For the use cases that only read: the token check on every request above all."""
 
     register_user = providers.Factory(
         RegisterUser, uow=uow, hasher=hasher, policy=password_policy, tokens=tokens, clock=clock
@@ -157,8 +168,8 @@ class Container(containers.DeclarativeContainer):
     )
     purge_throttle = providers.Factory(PurgeExpiredThrottles, uow=uow, clock=clock)
     refresh_tokens = providers.Factory(RefreshTokens, uow=uow, tokens=tokens, clock=clock)
-    get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=tokens)
-    get_user = providers.Factory(GetUser, uow=uow)
+    get_current_user = providers.Factory(GetCurrentUser, uow=reader, tokens=tokens)
+    get_user = providers.Factory(GetUser, uow=reader)
     deliver_outbox = providers.Factory(
         DeliverOutbox,
         uow=uow,
@@ -188,10 +199,10 @@ class Container(containers.DeclarativeContainer):
     verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock)
     update_profile = providers.Factory(UpdateProfile, uow=uow, clock=clock)
     delete_account = providers.Factory(DeleteAccount, uow=uow, hasher=hasher, clock=clock)
-    list_users = providers.Factory(ListUsers, uow=uow)
+    list_users = providers.Factory(ListUsers, uow=reader)
     set_user_active = providers.Factory(SetUserActive, uow=uow, clock=clock)
-    list_security_events = providers.Factory(ListSecurityEvents, uow=uow)
-    find_user = providers.Factory(FindUserByEmail, uow=uow)
+    list_security_events = providers.Factory(ListSecurityEvents, uow=reader)
+    find_user = providers.Factory(FindUserByEmail, uow=reader)
     seed_users = providers.Factory(SeedUsers, uow=uow, hasher=hasher, clock=clock)
 
 

@@ -60,8 +60,14 @@ def not_common(blocklist: Collection[str]) -> Rule:
 
 
 def check_length_bound(password: str) -> None:
+    """What every password must be before any hashing: bounded, and text that has a UTF-8
+    form (a lone surrogate, which in-process callers can pass, has none)."""
     if len(password) > MAX_PASSWORD_LENGTH:
         raise ValidationFailed("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
+    try:
+        password.encode()
+    except UnicodeEncodeError:
+        raise ValidationFailed("password", "must be valid Unicode text") from None
 
 
 @dataclass(frozen=True, slots=True)

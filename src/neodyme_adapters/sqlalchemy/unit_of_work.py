@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from neodyme_adapters.sqlalchemy.engine import within
+from neodyme_adapters.sqlalchemy.engine import SQLITE_BEGIN_MODE, within
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
@@ -36,6 +36,15 @@ def _unavailable(error: BaseException) -> ServiceUnavailable:
     return ServiceUnavailable(context={"cause": type(error).__name__})
 
 
+READ_ONLY_OPTIONS: dict[str, dict[str, str]] = {
+    # No BEGIN and ROLLBACK round trips around a single SELECT.
+    "postgresql": {"isolation_level": "AUTOCOMMIT"},
+    # A deferred transaction reads beside other readers and writers (WAL) instead of
+    # queueing for the write lock that every other transaction takes up front.
+    "sqlite": {SQLITE_BEGIN_MODE: "DEFERRED"},
+}
+
+
 class SqlAlchemyUnitOfWork:
     """A transaction over a database; see ``neodyme_domain.ports.UnitOfWork``.
 
@@ -44,6 +53,10 @@ class SqlAlchemyUnitOfWork:
     a new transaction); leaving the block rolls back whatever was not committed and
     returns the connection to the pool. The object may be entered again after it was left,
     but not while it is in use (one object, one transaction at a time).
+
+    ``read_only`` units of work are for use cases that only read (the per-request token
+    check above all): they cannot commit, and they skip what only writers need (see
+    ``READ_ONLY_OPTIONS``).
 
     ``after_commit`` is called after a commit whose transaction queued an e-mail
     (``outbox.add``): the app uses it to wake its e-mail dispatcher.
@@ -68,10 +81,12 @@ class SqlAlchemyUnitOfWork:
         after_commit: Callable[[], None] | None = None,
         *,
         connect_timeout: float | None = None,
+        read_only: bool = False,
     ) -> None:
         self._engine = engine
         self._after_commit = after_commit
         self._connect_timeout = connect_timeout
+        self._read_only = read_only
         self._connection: AsyncConnection | None = None
         self._outbox_touched = False
 
@@ -80,6 +95,8 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("this unit of work is already in use: build one per transaction")
         connection = self._engine.connect()
         await self._connect(connection, self._connect_timeout)
+        if self._read_only:
+            await connection.execution_options(**READ_ONLY_OPTIONS[connection.dialect.name])
         self._connection = connection
         self._outbox_touched = False
         self.users = SqlAlchemyUserRepository(connection)
@@ -114,6 +131,8 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit() outside of 'async with'")
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         try:
             await self._connection.commit()
         except Exception as error:

@@ -331,3 +331,13 @@ async def test_invalid_full_name_is_a_validation_error_naming_the_field(
     assert raised.value.field == "full_name"
     assert raised.value.details["fields"] == [{"field": "full_name", "message": problem}]
     assert counts(database) == before
+
+
+async def test_a_password_without_a_utf8_form_is_refused_before_hashing(
+    register_user: RegisterUser, database: MemoryDatabase
+) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        await register_user(command(password="Aa1!\ud800xyz"))
+
+    assert raised.value.field == "password"
+    assert counts(database).users == 0
