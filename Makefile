@@ -10,7 +10,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean
+.PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench
 
 install: $(STAMP)
 
@@ -41,14 +41,17 @@ endef
 imports: $(STAMP)
 	$(call timed,import contracts,$(BIN)/lint-imports --no-cache)
 
+# Two xdist workers (the machine's two cores) for the unit and contract tiers: each test has
+# its own in-memory database, SQLite file or emptied PostgreSQL scratch database (one per
+# worker). The e2e tier likewise: each worker runs its own server on its own database.
 test-unit: $(STAMP)
-	$(call timed,unit tier,$(PYTEST) tests/unit -q)
+	$(call timed,unit tier,$(PYTEST) tests/unit -q -n 2 --dist worksteal)
 
 test-contract: $(STAMP)
 	$(call timed,contract tier,$(PYTEST) tests/contract -q -n 2)
 
 test-e2e: $(STAMP)
-	$(call timed,e2e tier,$(PYTEST) tests/e2e -q)
+	$(call timed,e2e tier,$(PYTEST) tests/e2e -q -n 2)
 
 # API fuzzing (tests/e2e/test_fuzzing.py, schemathesis) with many more requests per
 # operation than the bounded run of `make test-e2e`: its own server, scratch database and
@@ -56,6 +59,22 @@ test-e2e: $(STAMP)
 FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP)
 	$(call timed,API fuzzing ($(FUZZ_EXAMPLES) examples per operation),NEODYME_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/e2e/test_fuzzing.py -q)
+
+# Performance against bare reference apps (bench/run.py; README "Performance"): one table,
+# bench/results/latest.json and docs/bench.png. Takes a few minutes, `make test` included.
+# BENCH_ARGS="--skip-make-test --seconds 4" for a quick run. PostgreSQL: a scratch database
+# on 127.0.0.1:5432 (or NEODYME_BENCH_DATABASE_URL); left out, with a note, if none answers.
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_ARGS ?=
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+	  else echo "make bench needs wrk (HTTP load generator): sudo apt-get install wrk"; exit 1; fi; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache src tests bench

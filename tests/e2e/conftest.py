@@ -53,6 +53,15 @@ SERVER = pytest.StashKey[Server]()
 LOG_MARK = pytest.StashKey[int]()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """schemathesis's pytest plugin, which test_fuzzing.py needs, for this tier only: plugins
+    are not autoloaded (pyproject.toml's addopts), and the other tiers need not import it."""
+    from schemathesis.pytest import plugin
+
+    if not config.pluginmanager.is_registered(plugin):  # autoloaded after all
+        config.pluginmanager.register(plugin, "schemathesis")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
     report = yield

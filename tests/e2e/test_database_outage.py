@@ -115,6 +115,15 @@ async def test_database_outage_answers_503_at_once_and_recovers_without_restart(
                     missing.add_note(f"outbox: {reader.rows(OUTBOX)}")
                     raise
 
+            if not silently:
+                # Logged when the dispatcher's first successful drain ends, which may be
+                # the one that sent the e-mails above: a round after the last one arrived.
+                await eventually(
+                    lambda: RESUMED in server.log_tail(lines=10_000),
+                    within=5,
+                    what="the e-mail dispatcher noticing the database is back",
+                )
+
         log = server.log_tail(lines=10_000)
         assert "Traceback" not in log, "an outage is logged in a line or two, not tracebacks"
         if not silently:

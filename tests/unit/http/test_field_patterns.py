@@ -43,9 +43,8 @@ def matches(pattern: str, text: str) -> bool:
 
 def test_the_space_class_is_what_strip_removes() -> None:
     spaces = re.compile(f"[{schemas._SPACE}]")
-    assert [ch for ch in every_character() if spaces.match(ch)] == [
-        ch for ch in every_character() if ch.isspace()
-    ]
+    everything = "".join(every_character())  # one search through it, not a million matches
+    assert spaces.findall(everything) == [ch for ch in everything if ch.isspace()]
 
 
 def test_no_name_with_a_character_the_domain_refuses_matches() -> None:

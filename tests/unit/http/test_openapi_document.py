@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from openapi_spec_validator import validate
 
 Document = dict[str, Any]
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -33,6 +32,10 @@ def operations(document: Document) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def test_the_document_is_valid_openapi_3_1(document: Document) -> None:
+    # Imported here: the validator brings jsonschema, werkzeug and more (0.15 s), which
+    # every xdist worker would otherwise import while collecting, for this one test.
+    from openapi_spec_validator import validate
+
     assert document["openapi"].startswith("3.1")
     validate(document)
 

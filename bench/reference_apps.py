@@ -1,0 +1,79 @@
+"""Bare Litestar apps that bound what neodyme could do on this machine (bench/run.py).
+
+- ``argon2_app``: POST /register hashes the request's password, POST /login verifies it,
+  with neodyme's production argon2id parameters in a private pool of one thread per core
+  (like neodyme's hasher), and nothing else: no database, no tokens.
+- ``json_app``: GET /me answers a small JSON body, touching nothing.
+
+Served like neodyme, by granian:
+``granian --interface asgi --factory bench.reference_apps:argon2_app``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import msgspec
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import VerificationError
+from litestar import Litestar, get, post
+
+from neodyme_adapters.argon2_hasher import Argon2Parameters
+
+
+class Credentials(msgspec.Struct):
+    email: str
+    password: str
+    full_name: str | None = None
+
+
+class Answer(msgspec.Struct):
+    id: str
+    email: str
+
+
+@get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def argon2_app() -> Litestar:
+    parameters = Argon2Parameters()
+    hasher = PasswordHasher(
+        time_cost=parameters.time_cost,
+        memory_cost=parameters.memory_kib,
+        parallelism=parameters.parallelism,
+        type=Type.ID,
+    )
+    pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="argon2")
+    stored = hasher.hash("Reference-Password-1!")
+
+    @post("/register", status_code=201)
+    async def register(data: Credentials) -> Answer:
+        await asyncio.get_running_loop().run_in_executor(pool, hasher.hash, data.password)
+        return Answer("0", data.email)
+
+    @post("/login", status_code=200)
+    async def login(data: Credentials) -> Answer:
+        await asyncio.get_running_loop().run_in_executor(pool, _verify, hasher, stored, data)
+        return Answer("0", data.email)
+
+    return Litestar([health, register, login])
+
+
+def _verify(hasher: PasswordHasher, stored: str, data: Credentials) -> bool:
+    # Whatever the password, the same work as neodyme's verify: one full argon2id run.
+    try:
+        return hasher.verify(stored, data.password)
+    except VerificationError:
+        return False
+
+
+def json_app() -> Litestar:
+    @get("/me")
+    async def me() -> Answer:
+        return Answer("8f14e45f-ceea-467f-a0e6-1a6b2d1b5e3c", "ada@example.com")
+
+    return Litestar([health, me])

@@ -1,0 +1,235 @@
+"""The table and the chart of bench/run.py's results (a dict, also written as JSON)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+NEODYME = {"sqlite": "neodyme SQLite", "postgresql": "neodyme PostgreSQL"}
+REFERENCE = {"register": "argon2", "login": "argon2", "me": "json"}
+RATIO_TARGETS = {"register": 0.95, "login": 0.95, "me": 0.40}
+NAMES = {"register": "registrations/s", "login": "logins/s", "me": "GET /auth/me req/s"}
+MB_PER_MIB = 1.048576
+LEGEND = {
+    **{(key, "register"): "POST register" for key in ("sqlite", "postgresql", "argon2")},
+    **{(key, "login"): "POST login" for key in ("sqlite", "postgresql", "argon2")},
+    **{(key, "me"): "GET /auth/me" for key in ("sqlite", "postgresql")},
+    ("json", "me"): "GET small JSON",
+}
+
+
+def machine() -> dict[str, Any]:
+    version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
+    wrk = version.split(" Copyright")[0].removesuffix(" [epoll]")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "load_average_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "wrk": wrk.strip(),
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    """One Markdown table: every figure, its target and whether it holds."""
+    servers = results["servers"]
+    ours = [key for key in NEODYME if key in servers]
+    rows: list[list[str]] = []
+
+    def row(measure: str, values: dict[str, str], reference: str, target: str, fails: list[str]):
+        holds = "-" if target == "-" else ("yes" if not fails else f"NO ({', '.join(fails)})")
+        rows.append([measure, *(values.get(key, "-") for key in ours), reference, target, holds])
+
+    for endpoint, name in NAMES.items():
+        reference = servers[REFERENCE[endpoint]]
+        for count in results["options"]["connections"]:
+            base = reference["cells"][endpoint][str(count)]
+            values, fails = {}, []
+            for key in ours:
+                cell = servers[key]["cells"][endpoint][str(count)]
+                ratio = cell["rps"] / base["rps"]
+                values[key] = f"{_rate(cell['rps'])} = {ratio:.2f}x{_flag(cell)}"
+                if ratio < RATIO_TARGETS[endpoint]:
+                    fails.append(NEODYME[key].removeprefix("neodyme "))
+            target = f">= {RATIO_TARGETS[endpoint]:.2f}x {reference['label']}"
+            ref = f"{_rate(base['rps'])} ({reference['label']}){_flag(base)}"
+            row(f"{name}, {count} clients", values, ref, target, fails)
+    for endpoint in NAMES:
+        reference = servers[REFERENCE[endpoint]]
+        for count in results["options"]["connections"]:
+            values = {key: _latency(servers[key]["cells"][endpoint][str(count)]) for key in ours}
+            ref = _latency(reference["cells"][endpoint][str(count)])
+            row(f"{endpoint} p50 / p99, {count} clients", values, ref, "-", [])
+
+    low = str(results["options"]["connections"][0])
+    for endpoint in NAMES:
+        cells = {key: servers[key]["cells"][endpoint][low] for key in ours}
+        ref = servers[REFERENCE[endpoint]]["cells"][endpoint][low]["cpu_ms_per_request"]
+        row(
+            f"{endpoint}: server CPU per request, {low} clients",
+            {key: f"{cell['cpu_ms_per_request']:.2f} ms" for key, cell in cells.items()},
+            f"{ref:.2f} ms",
+            "-",
+            [],
+        )
+
+    health = {key: servers[key]["health"]["p99_ms"] for key in ours}
+    row(
+        "GET /health p99 while registrations saturate the hasher",
+        {key: f"{value:.1f} ms" for key, value in health.items()},
+        "",
+        "< 20 ms",
+        [_short(key) for key, value in health.items() if value >= 20],
+    )
+    memory = {key: servers[key]["memory"] for key in ours}
+    count = results["options"]["registrations"]
+    row(
+        f"RSS growth over {count} registrations",
+        {
+            key: f"+{_mb(m['growth_mib'])} MB ({_mb(m['rss_before_mib'])} -> "
+            f"{_mb(m['rss_after_mib'])}; +{_mb(m['rss_after_mib'] - m['rss_warm_mib'])} "
+            f"after the first {m['warm_after']})"
+            for key, m in memory.items()
+        },
+        "",
+        "< 100 MB",
+        [_short(key) for key, m in memory.items() if m["growth_mib"] * MB_PER_MIB >= 100],
+    )
+    row(
+        "peak RSS, 200 concurrent logins",
+        {
+            key: f"{_mb(m['logins_200']['peak_rss_mib'])} MB "
+            f"({_statuses(m['logins_200']['statuses'])})"
+            for key, m in memory.items()
+        },
+        "",
+        "-",
+        [],
+    )
+    tests = results.get("make_test")
+    first = ours[0]
+    if tests is None:
+        rows.append(["`make test` wall time", *["not measured"] * len(ours), "", "< 90 s", "-"])
+        rows.append(["unit tier", *["not measured"] * len(ours), "", "< 5 s", "-"])
+    else:
+        failed = "" if tests["exit"] == 0 else f" (exit {tests['exit']})"
+        row(
+            "`make test` wall time",
+            {first: f"{tests['wall_s']:.1f} s{failed}"},
+            "",
+            "< 90 s",
+            [] if tests["wall_s"] < 90 and not failed else ["make test"],
+        )
+        unit = tests["unit_s"]
+        row(
+            "unit tier",
+            {first: "?" if unit is None else f"{unit:.1f} s"},
+            "",
+            "< 5 s",
+            [] if unit is not None and unit < 5 else ["unit tier"],
+        )
+
+    header = ["measure", *(NEODYME[key] for key in ours), "bare reference", "target", "holds"]
+    lines = [_line(header), _line(["---"] * len(header)), *(_line(r) for r in rows)]
+    m, o = results["machine"], results["options"]
+    note = (
+        f"{m['cores']} cores ({m['cpu']}), {o['workers']} granian worker(s) per server, "
+        f"{m['wrk']}: {o['seconds']:g} s per cell after a {o['warmup']:g} s warm-up, "
+        f"load average {m['load_average_at_start'][0]:.2f} at start, "
+        f"{m['load_average_at_end'][0]:.2f} at the end. Throughput counts 2xx "
+        "answers only; (!) marks a run with non-2xx answers or socket errors. Server CPU: its "
+        "processes' (a database server's excluded)."
+    )
+    return "\n".join([note, "", *lines])
+
+
+def _line(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _short(key: str) -> str:
+    return NEODYME[key].removeprefix("neodyme ")
+
+
+def _rate(rps: float) -> str:
+    return f"{rps:,.0f}/s" if rps >= 1000 else f"{rps:.1f}/s"
+
+
+def _latency(cell: dict[str, Any]) -> str:
+    return f"{cell['p50_ms']:.1f} / {cell['p99_ms']:.1f} ms{_flag(cell)}"
+
+
+def _flag(cell: dict[str, Any]) -> str:
+    if not cell["errors"]:
+        return ""
+    bad = {s: n for s, n in cell["statuses"].items() if not s.startswith("2")}
+    bad |= {k: n for k, n in cell["socket_errors"].items() if n}
+    return f" (!) {_statuses(bad)}"
+
+
+def _statuses(statuses: dict[Any, int]) -> str:
+    return ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
+
+
+def _mb(mib: float) -> str:
+    return f"{mib * MB_PER_MIB:.0f}"
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Throughput and p99 latency against concurrency, neodyme beside the references."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    servers = results["servers"]
+    counts = results["options"]["connections"]
+    figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
+    colours = {"sqlite": "tab:blue", "postgresql": "tab:orange", "argon2": "black", "json": "black"}
+    styles = {"register": "-", "login": "--", "me": "-"}
+    panels = {0: ["register", "login"], 1: ["me"]}
+    for column, endpoints in panels.items():
+        for key, server in servers.items():
+            for endpoint in endpoints:
+                cells = server["cells"].get(endpoint)
+                if not cells:
+                    continue
+                label = f"{server['label']}: {LEGEND[key, endpoint]}"
+                style = {"color": colours[key], "linestyle": styles[endpoint], "marker": "o"}
+                rps = [cells[str(c)]["rps"] for c in counts]
+                p99 = [cells[str(c)]["p99_ms"] for c in counts]
+                axes[0][column].plot(counts, rps, label=label, **style)
+                axes[1][column].plot(counts, p99, label=label, **style)
+    axes[0][0].set_title("password hashing endpoints")
+    axes[0][0].set_ylim(bottom=0)
+    axes[1][0].set_ylim(bottom=0)
+    axes[0][1].set_title("GET /auth/me (revocation check) vs bare JSON")
+    axes[0][1].set_yscale("log")
+    axes[1][1].set_yscale("log")
+    for column in (0, 1):
+        axes[0][column].set_ylabel("requests/s (2xx)")
+        axes[0][column].legend(fontsize=8)
+        axes[1][column].set_ylabel("p99 latency, ms")
+        axes[1][column].set_xlabel("concurrent clients (wrk connections)")
+        axes[1][column].set_xscale("log", base=2)
+        axes[1][column].set_xticks(counts, [str(c) for c in counts])
+    m = results["machine"]
+    figure.suptitle(
+        f"neodyme beside bare Litestar references: {m['cores']} cores, "
+        f"{results['options']['workers']} granian worker(s), wrk"
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,31 @@
+"""Settings of the test process itself, for every tier: what keeps a pytest process (each
+xdist worker is one) from spending seconds on anything but the tests."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+
+# pytest rewrites the assert statements of every test module and conftest (about fifty)
+# when it imports them, and caches the result in __pycache__ (ignored by git) like any
+# bytecode, unless the environment sets PYTHONDONTWRITEBYTECODE: then every pytest process
+# rewrites them all again, half a second each time. Cached while collecting, whatever the
+# environment says; the setting is restored once the tests are collected.
+_dont_write_bytecode = sys.dont_write_bytecode
+sys.dont_write_bytecode = False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    sys.dont_write_bytecode = _dont_write_bytecode
+    # Spare the garbage collector what collection imported: about a million objects
+    # (Litestar, SQLAlchemy, hypothesis, the tests) that live as long as the process, and
+    # that every full collection would walk again, thousands of times in a run.
+    # ``gc.freeze()`` moves them out of the collector's sight; the higher first threshold
+    # makes collections rarer (hypothesis and the HTTP tests allocate a lot, little of it
+    # cyclic). Garbage is still collected, and pytest's last collections at the end of the
+    # run still turn an unraisable exception into an error.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
