@@ -41,9 +41,10 @@ endef
 imports: $(STAMP)
 	$(call timed,import contracts,$(BIN)/lint-imports --no-cache)
 
-# Two xdist workers (the machine's two cores) for the unit and contract tiers: each test has
-# its own in-memory database, SQLite file or emptied PostgreSQL scratch database (one per
-# worker). The e2e tier likewise: each worker runs its own server on its own database.
+# Two xdist workers (measured best on two cores; a third only adds start-up) in every tier:
+# each test has its own in-memory database, SQLite file or emptied PostgreSQL scratch
+# database (one per worker), and each e2e worker runs its own server on its own database.
+# worksteal: the unit tier's few slow property tests would otherwise leave a worker idle.
 test-unit: $(STAMP)
 	$(call timed,unit tier,$(PYTEST) tests/unit -q -n 2 --dist worksteal)
 

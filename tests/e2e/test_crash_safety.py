@@ -18,6 +18,10 @@ from tests.e2e.faults import Rig, address, api_of, eventually
 CONCURRENCY = 8
 KILL_AFTER = 20
 """Acknowledged registrations before the kill; more are in flight when it lands."""
+BURSTS = 3
+"""Bursts to try: on a busy machine (a parallel test run) the client may have every answer
+of the moment in hand when the kill lands, and then the crash cut no registration short;
+the burst is repeated (after a restart) until one does."""
 
 
 async def test_a_crash_mid_burst_loses_no_acknowledged_registration_nor_its_email(
@@ -32,11 +36,10 @@ async def test_a_crash_mid_burst_loses_no_acknowledged_registration_nor_its_emai
         acknowledged: list[str] = []
         refused: list[httpx.Response] = []
         lost = 0
-        crashed = asyncio.Event()
 
         async with api_of(server) as api:
 
-            async def keep_registering() -> None:
+            async def keep_registering(crashed: asyncio.Event) -> None:
                 nonlocal lost
                 while not crashed.is_set():
                     email = address("burst")
@@ -50,14 +53,23 @@ async def test_a_crash_mid_burst_loses_no_acknowledged_registration_nor_its_emai
                     else:
                         refused.append(response)
 
-            burst = [asyncio.create_task(keep_registering()) for _ in range(CONCURRENCY)]
-            await eventually(
-                lambda: len(acknowledged) >= KILL_AFTER, within=15, what="the burst under way"
-            )
-            server.kill()
-            crashed.set()
-            await asyncio.gather(*burst)
-            assert not refused, [r.text for r in refused]
+            for attempt in range(BURSTS):
+                if attempt:
+                    server.start()
+                crashed = asyncio.Event()
+                burst = [asyncio.create_task(keep_registering(crashed)) for _ in range(CONCURRENCY)]
+                enough = len(acknowledged) + KILL_AFTER
+                await eventually(
+                    lambda enough=enough: len(acknowledged) >= enough,
+                    within=15,
+                    what="the burst under way",
+                )
+                server.kill()
+                crashed.set()
+                await asyncio.gather(*burst)
+                assert not refused, [r.text for r in refused]
+                if lost:
+                    break
             assert lost, "the kill should land while registrations are in flight"
 
             server.start()  # same port: the client keeps its base URL
