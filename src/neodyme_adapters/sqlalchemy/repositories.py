@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -128,18 +128,23 @@ class SqlAlchemyRefreshTokenStore:
         return len((await self._conn.execute(stmt)).all()) == 1
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
-        await self._conn.execute(
-            update(refresh_tokens)
-            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=at)
-        )
+        await self._revoke(refresh_tokens.c.family_id == family_id, at)
 
     async def revoke_all_for_user(self, user_id: UserId, at: datetime) -> None:
+        await self._revoke(refresh_tokens.c.user_id == user_id, at)
+
+    async def _revoke(self, selected: ColumnElement[bool], at: datetime) -> None:
+        # Lock the rows in one order (by digest) before updating them: two revocations of
+        # one family (parallel reuse of a token) otherwise lock in scan order and can
+        # deadlock on PostgreSQL. SQLite serialises writers anyway (FOR UPDATE is omitted).
+        live = refresh_tokens.c.revoked_at.is_(None)
         await self._conn.execute(
-            update(refresh_tokens)
-            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=at)
+            select(refresh_tokens.c.token_digest)
+            .where(selected, live)
+            .order_by(refresh_tokens.c.token_digest)
+            .with_for_update()
         )
+        await self._conn.execute(update(refresh_tokens).where(selected, live).values(revoked_at=at))
 
 
 class SqlAlchemyOneTimeTokenStore:
