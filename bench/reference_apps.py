@@ -2,7 +2,8 @@
 
 - ``argon2_app``: POST /register hashes the request's password, POST /login verifies it,
   with neodyme's production argon2id parameters in a private pool of one thread per core
-  (like neodyme's hasher), and nothing else: no database, no tokens.
+  (shared out between the server's workers, like neodyme's hasher), and nothing else: no
+  database, no tokens.
 - ``json_app``: GET /me answers a small JSON body, touching nothing.
 
 Served like neodyme, by granian:
@@ -47,7 +48,9 @@ def argon2_app() -> Litestar:
         parallelism=parameters.parallelism,
         type=Type.ID,
     )
-    pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="argon2")
+    # Like `neodyme serve`: the cores are shared out between the server's workers.
+    workers = int(os.environ.get("BENCH_SERVER_WORKERS", "1"))
+    pool = ThreadPoolExecutor(max(1, (os.cpu_count() or 1) // workers), thread_name_prefix="argon2")
     stored = hasher.hash("Reference-Password-1!")
 
     @post("/register", status_code=201)

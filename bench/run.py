@@ -76,13 +76,13 @@ def run_cells(targets: dict[str, Target], options: argparse.Namespace) -> None:
     for endpoint in SCRIPTS:
         measured = [t for t in targets.values() if endpoint in t.arguments]
         for target in measured:
-            args = _fresh(endpoint, target.arguments[endpoint])
+            args = fresh(endpoint, target.arguments[endpoint])
             if options.warmup > 0:
                 wrk(target.server.base_url, endpoint, args, options.connections[0], options.warmup)
                 wait_idle(target.server.pid)
         for count in options.connections:
             for target in measured:
-                args = _fresh(endpoint, target.arguments[endpoint])
+                args = fresh(endpoint, target.arguments[endpoint])
                 cpu = cpu_seconds(target.server.pid)
                 cell = wrk(target.server.base_url, endpoint, args, count, options.seconds)
                 cpu = cpu_seconds(target.server.pid) - cpu
@@ -100,7 +100,7 @@ def run_cells(targets: dict[str, Target], options: argparse.Namespace) -> None:
                 )
 
 
-def _fresh(endpoint: str, args: list[str]) -> list[str]:
+def fresh(endpoint: str, args: list[str]) -> list[str]:
     """Registrations get a new e-mail prefix per wrk run: never a duplicate address."""
     return [args[0], uuid.uuid4().hex[:12], *args[2:]] if endpoint == "register" else args
 
@@ -163,18 +163,23 @@ def start_neodyme(
     settings |= {"ACCESS_TOKEN_TTL": "7200"}  # the /auth/me token outlives the run
     server = stack.enter_context(running_server(workers=options.workers, **settings))
     result = {"label": label, "memory": memory(server, options.registrations)}
+    return Target(label, server, neodyme_arguments(server), result)
+
+
+def neodyme_arguments(server: RunningServer) -> dict[str, list[str]]:
+    """The wrk script arguments of each endpoint, after registering the login accounts and
+    logging one in for its /auth/me token (an empty register prefix: see ``fresh``)."""
     pool = emails(POOL_SIZE)
     asyncio.run(register_accounts(server.base_url, pool, 4))
     login = httpx.post(
         server.base_url + NEODYME_PATHS["login"], json={"email": pool[0], "password": PASSWORD}
     )
     token = login.raise_for_status().json()["access_token"]
-    arguments = {
+    return {
         "register": [NEODYME_PATHS["register"], "", PASSWORD],
         "login": [NEODYME_PATHS["login"], PASSWORD, *pool],
         "me": [NEODYME_PATHS["me"], token],
     }
-    return Target(label, server, arguments, result)
 
 
 def start_reference(

@@ -74,7 +74,7 @@ def running_reference(factory: str, workers: int = 1) -> Iterator[RunningServer]
             *("--port", str(port), "--workers", str(workers)),
             f"bench.reference_apps:{factory}",
         ]
-        env = os.environ | {"PYTHONPATH": str(ROOT)}
+        env = os.environ | {"PYTHONPATH": str(ROOT), "BENCH_SERVER_WORKERS": str(workers)}
         with _serving(command, env, port, Path(workdir)) as server:
             yield server
 

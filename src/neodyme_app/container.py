@@ -156,11 +156,18 @@ class Container(containers.DeclarativeContainer):
     """For the use cases that only read: the token check on every request above all."""
 
     register_user = providers.Factory(
-        RegisterUser, uow=uow, hasher=hasher, policy=password_policy, tokens=tokens, clock=clock
+        RegisterUser,
+        uow=uow,
+        reader=reader,
+        hasher=hasher,
+        policy=password_policy,
+        tokens=tokens,
+        clock=clock,
     )
     authenticate_user = providers.Factory(
         AuthenticateUser,
         uow=uow,
+        reader=reader,
         hasher=hasher,
         tokens=tokens,
         clock=clock,

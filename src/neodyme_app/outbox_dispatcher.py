@@ -18,6 +18,10 @@ from neodyme_domain.use_cases import DeliverOutbox
 
 log = logging.getLogger("neodyme.outbox")
 
+WAKE_COALESCE_SECONDS = 0.05
+"""How long a wake-up waits for more commits before draining: e-mails leave at most this
+much later, and under load a round claims many entries instead of one."""
+
 
 class OutboxDispatcher:
     def __init__(self, poll_seconds: float) -> None:
@@ -44,15 +48,17 @@ class OutboxDispatcher:
     async def drain(deliver: Callable[[], DeliverOutbox]) -> int:
         """Deliver everything due now; returns how many e-mails were sent.
 
-        Stops after a round that sent nothing: with the mail server down, the entries that
-        failed are rescheduled and left for a later run, instead of being retried in a
-        tight loop whenever their retry delay is shorter than a round.
+        Stops after a round that did not fill its batch (nothing more was due: one more
+        round would only cost a transaction per wake-up, on the path of every
+        registration) and after a round that sent nothing: with the mail server down, the
+        entries that failed are rescheduled and left for a later run, instead of being
+        retried in a tight loop whenever their retry delay is shorter than a round.
         """
         sent = 0
         while True:
             delivery = await deliver()()
             sent += delivery.sent
-            if delivery.sent == 0:
+            if delivery.sent == 0 or not delivery.more_due:
                 return sent
 
     async def _run(self, deliver: Callable[[], DeliverOutbox]) -> None:
@@ -60,6 +66,9 @@ class OutboxDispatcher:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+                # Woken by a commit: let the commits of the next moment join this round,
+                # one claim and one batch for many e-mails instead of a round for each.
+                await asyncio.sleep(WAKE_COALESCE_SECONDS)
             self._wakeup.clear()
             try:
                 await self.drain(deliver)

@@ -9,6 +9,7 @@ never recorded for a registration that rolled back.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
@@ -109,6 +110,10 @@ class LoginThrottle(Protocol):
         """The key's state, read for update: until this transaction ends, another
         transaction's ``get`` of the same key waits, also while the key has no state yet,
         so that concurrent failures are never lost. Take several keys in sorted order."""
+
+    async def any_recorded(self, keys: Sequence[str]) -> bool:
+        """Whether any of ``keys`` has a state (expired or not), read as a snapshot
+        without locking: a cheap first look that lets a clean record skip ``get``."""
 
     async def put(self, state: ThrottleState) -> None:
         """Store the state of ``state.key``, replacing any previous one."""

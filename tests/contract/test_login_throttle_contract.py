@@ -45,6 +45,20 @@ async def test_a_key_without_state_reads_as_none(uow_factory: UowFactory) -> Non
     assert await get(uow_factory) is None
 
 
+async def test_any_recorded_tells_whether_one_of_the_keys_has_a_state(
+    uow_factory: UowFactory,
+) -> None:
+    expired = a_state("address:192.0.2.1", expires_at=T0 - timedelta(hours=1))
+    await put(uow_factory, a_state(), expired)
+
+    async with uow_factory() as uow:
+        assert await uow.throttle.any_recorded([KEY])
+        assert await uow.throttle.any_recorded(["account:bob@example.com", KEY])
+        assert await uow.throttle.any_recorded([expired.key])  # expired still counts
+        assert not await uow.throttle.any_recorded(["account:bob@example.com"])
+        assert not await uow.throttle.any_recorded([])
+
+
 @pytest.mark.parametrize("locked", [True, False])
 async def test_a_state_round_trips_every_field(uow_factory: UowFactory, locked: bool) -> None:
     state = a_state(locked=locked)

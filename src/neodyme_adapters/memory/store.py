@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -203,6 +203,9 @@ class InMemoryLoginThrottle:
 
     async def get(self, key: str) -> ThrottleState | None:
         return self._states.get(key)
+
+    async def any_recorded(self, keys: Sequence[str]) -> bool:
+        return any(key in self._states for key in keys)
 
     async def put(self, state: ThrottleState) -> None:
         self._states[state.key] = state

@@ -79,8 +79,10 @@ class AuthenticateUser:
         tokens: TokenService,
         clock: Clock,
         limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+        reader: UnitOfWork | None = None,
     ) -> None:
         self._uow = uow
+        self._reader = reader or uow
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
@@ -135,9 +137,21 @@ class AuthenticateUser:
     async def _admit(self, cmd: AuthenticateCommand) -> _Admission:
         """Refuse a throttled attempt; else look the user up, counting the attempt now if
         the account has failures on record. The lookup happens either way, so that a
-        refusal costs the same for known and unknown addresses."""
+        refusal costs the same for known and unknown addresses.
+
+        Most logins have a clean record (no state for the account or the address): a
+        snapshot read without locks (``reader``) finds that out and looks the user up
+        beside it, in three database round trips instead of eight on PostgreSQL. A state
+        committed just after the snapshot is treated as if the attempt had come a moment
+        earlier: a clean-record attempt is counted after its hash anyway.
+        """
         account, address = account_key(cmd.email), address_key(cmd.origin.client_ip)
         email = _parse(cmd.email)
+        async with self._reader as reader:
+            keys = [account] if address is None else [account, address]
+            if not await reader.throttle.any_recorded(keys):
+                user = await reader.users.get_by_email(email) if email else None
+                return _Admission(user, counted=False)
         async with self._uow as uow:
             now = self._clock.now()
             # Sorted ("account:" < "address:"), as the port asks of several keys.

@@ -12,6 +12,8 @@ from neodyme_domain.ports import Clock, Notifier, UnitOfWork
 class Delivery:
     sent: int
     failed: int
+    more_due: bool = False
+    """The round claimed a full batch: more entries may be due already."""
 
 
 def backoff(attempts: int, base: timedelta, ceiling: timedelta) -> timedelta:
@@ -83,4 +85,4 @@ class DeliverOutbox:
                 async with self._uow as uow:
                     await uow.outbox.mark_sent(entry.id, self._clock.now())
                     await uow.commit()
-        return Delivery(sent=sent, failed=failed)
+        return Delivery(sent=sent, failed=failed, more_due=len(entries) == self._batch_size)

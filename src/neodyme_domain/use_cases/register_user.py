@@ -32,7 +32,11 @@ class Registered:
 class RegisterUser:
     """The welcome e-mail goes into the outbox in the same transaction as the user, so a
     failing mail server can neither fail the registration nor lose the e-mail: the
-    dispatcher delivers it after commit and retries until it is sent."""
+    dispatcher delivers it after commit and retries until it is sent.
+
+    ``reader`` (a read-only unit of work, default ``uow``) serves the look-up that turns
+    a taken address away before the hash: on PostgreSQL it needs no BEGIN and ROLLBACK.
+    """
 
     def __init__(
         self,
@@ -42,8 +46,10 @@ class RegisterUser:
         policy: PasswordPolicy,
         tokens: TokenService,
         clock: Clock,
+        reader: UnitOfWork | None = None,
     ) -> None:
         self._uow = uow
+        self._reader = reader or uow
         self._hasher = hasher
         self._policy = policy
         self._tokens = tokens
@@ -57,8 +63,8 @@ class RegisterUser:
 
         # Check first so a duplicate costs a lookup, not a hash; the unique index still
         # settles a race between two registrations of one address.
-        async with self._uow as uow:
-            if await uow.users.get_by_email(email) is not None:
+        async with self._reader as reader:
+            if await reader.users.get_by_email(email) is not None:
                 raise EmailAlreadyExists(email.value, context=context)
 
         hashed = await self._hasher.hash(cmd.password)

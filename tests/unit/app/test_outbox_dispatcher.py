@@ -30,16 +30,21 @@ class Rounds:
         return outcome
 
 
-async def test_drain_continues_while_e_mails_go_out() -> None:
-    rounds = Rounds(Delivery(sent=50, failed=0), Delivery(sent=3, failed=1))
+async def test_drain_continues_while_full_batches_go_out() -> None:
+    rounds = Rounds(
+        Delivery(sent=50, failed=0, more_due=True),
+        Delivery(sent=49, failed=1, more_due=True),
+        Delivery(sent=3, failed=0),
+        Delivery(sent=7, failed=0),
+    )
 
-    assert await OutboxDispatcher.drain(lambda: rounds) == 53
-    assert rounds.calls == 3
+    assert await OutboxDispatcher.drain(lambda: rounds) == 102
+    assert rounds.calls == 3, "a batch that was not full leaves nothing due: no extra round"
 
 
 async def test_drain_stops_after_a_round_that_sent_nothing() -> None:
     # The mail server is down: the failures are rescheduled, not retried in a tight loop.
-    rounds = Rounds(*[Delivery(sent=0, failed=5)] * 100)
+    rounds = Rounds(*[Delivery(sent=0, failed=5, more_due=True)] * 100)
 
     assert await OutboxDispatcher.drain(lambda: rounds) == 0
     assert rounds.calls == 1

@@ -247,3 +247,20 @@ def test_backoff_is_capped_however_many_attempts_failed(attempts: int) -> None:
 
 def test_backoff_caps_at_a_ceiling_below_the_base() -> None:
     assert backoff(1, timedelta(minutes=5), timedelta(minutes=1)) == timedelta(minutes=1)
+
+
+async def test_a_round_that_fills_its_batch_says_more_may_be_due(
+    alice: Registered,
+    bob: Registered,
+    admin: Registered,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    notifier: RecordingNotifier,
+) -> None:
+    deliver = DeliverOutbox(
+        uow=InMemoryUnitOfWork(database), notifier=notifier, clock=clock, batch_size=2
+    )
+
+    assert await deliver() == Delivery(sent=2, failed=0, more_due=True)
+    assert await deliver() == Delivery(sent=1, failed=0, more_due=False)
+    assert len(notifier.sent) == 3
