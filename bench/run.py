@@ -229,7 +229,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="per measured cell")
     parser.add_argument("--warmup", type=int, default=2, help="per endpoint, 0: none")
     parser.add_argument("--connections", default="16,64", help="comma-separated")
-    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="server processes (as serve)"
+    )
     parser.add_argument("--registrations", type=int, default=1000, help="for RSS growth")
     parser.add_argument("--skip-make-test", action="store_true")
     parser.add_argument("--json", type=Path, default=ROOT / "bench/results/latest.json")
