@@ -108,6 +108,40 @@ async def test_delete_removes_the_user(uow_factory: UowFactory) -> None:
         assert await uow.users.get(other.id) == other
 
 
+async def test_a_deleted_users_address_can_be_taken_again(uow_factory: UowFactory) -> None:
+    user = a_user("ada@example.com")
+    await add(uow_factory, user)
+    async with uow_factory() as uow:
+        await uow.users.delete(user.id)
+        await uow.commit()
+
+    successor = a_user("ADA@example.com")
+    await add(uow_factory, successor)
+
+    assert await get(uow_factory, "ada@example.com") == successor
+
+
+async def test_an_update_follows_the_address_and_refuses_a_taken_one(
+    uow_factory: UowFactory,
+) -> None:
+    ada, grace = a_user("ada@example.com"), a_user("grace@example.com")
+    await add(uow_factory, ada, grace)
+
+    async with uow_factory() as uow:
+        await uow.users.update(replace(ada, email=Email.parse("countess@example.com")))
+        await uow.commit()
+    with pytest.raises(EmailAlreadyExists):
+        async with uow_factory() as uow:
+            await uow.users.update(replace(grace, email=Email.parse("COUNTESS@example.com")))
+
+    async with uow_factory() as uow:
+        assert await uow.users.get_by_email(Email.parse("ada@example.com")) is None
+        moved = await uow.users.get_by_email(Email.parse("countess@example.com"))
+        assert moved is not None
+        assert moved.id == ada.id
+        assert await uow.users.get_by_email(Email.parse("grace@example.com")) == grace
+
+
 async def test_delete_of_unknown_user_does_nothing(uow_factory: UowFactory) -> None:
     user = a_user()
     await add(uow_factory, user)

@@ -29,6 +29,8 @@ from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
 @dataclass
 class MemoryState:
     users: dict[UserId, User] = field(default_factory=dict)
+    user_ids_by_email: dict[str, UserId] = field(default_factory=dict)
+    """``Email.key`` to user id: the unique index, so that look-ups do not scan every user."""
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     outbox: dict[uuid.UUID, OutboxEntry] = field(default_factory=dict)
     events: list[SecurityEvent] = field(default_factory=list)
@@ -39,6 +41,7 @@ class MemoryState:
         # Users are mutable entities: copy them so an uncommitted change cannot leak.
         return MemoryState(
             users={uid: copy.copy(user) for uid, user in self.users.items()},
+            user_ids_by_email=dict(self.user_ids_by_email),
             refresh_tokens=dict(self.refresh_tokens),
             outbox=dict(self.outbox),
             events=list(self.events),
@@ -70,24 +73,34 @@ class InMemoryUserRepository:
         self._state = state
 
     async def add(self, user: User) -> None:
-        if any(u.email == user.email for u in self._state.users.values()):
+        if user.email.key in self._state.user_ids_by_email:
             raise EmailAlreadyExists(user.email.value)
         self._state.users[user.id] = copy.copy(user)
+        self._state.user_ids_by_email[user.email.key] = user.id
 
     async def get(self, user_id: UserId) -> User | None:
         user = self._state.users.get(user_id)
         return copy.copy(user) if user else None
 
     async def get_by_email(self, email: Email) -> User | None:
-        found = next((u for u in self._state.users.values() if u.email == email), None)
-        return copy.copy(found) if found else None
+        user_id = self._state.user_ids_by_email.get(email.key)
+        return await self.get(user_id) if user_id is not None else None
 
     async def update(self, user: User) -> None:
-        if user.id in self._state.users:
-            self._state.users[user.id] = copy.copy(user)
+        stored = self._state.users.get(user.id)
+        if stored is None:
+            return
+        if stored.email.key != user.email.key:
+            if user.email.key in self._state.user_ids_by_email:
+                raise EmailAlreadyExists(user.email.value)
+            del self._state.user_ids_by_email[stored.email.key]
+            self._state.user_ids_by_email[user.email.key] = user.id
+        self._state.users[user.id] = copy.copy(user)
 
     async def delete(self, user_id: UserId) -> None:
-        self._state.users.pop(user_id, None)
+        stored = self._state.users.pop(user_id, None)
+        if stored is not None:
+            del self._state.user_ids_by_email[stored.email.key]
         # What the SQL schema's ON DELETE CASCADE does.
         for tokens in (self._state.refresh_tokens, self._state.one_time_tokens):
             for key in [k for k, record in tokens.items() if record.user_id == user_id]:

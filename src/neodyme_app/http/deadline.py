@@ -29,7 +29,9 @@ def deadline_middleware(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
                 await send(message)
 
             try:
-                await asyncio.wait_for(app(scope, receive, tracking_send), seconds)
+                # asyncio.timeout, not wait_for: no task of its own for every request.
+                async with asyncio.timeout(seconds):
+                    await app(scope, receive, tracking_send)
             except TimeoutError:
                 if started:
                     raise  # too late for another answer; the server closes the connection
