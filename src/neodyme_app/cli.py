@@ -34,8 +34,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
-    if args.workers is None:
-        args.workers = 1 if settings.uses_memory_storage else os.cpu_count() or 1
+    args.workers = worker_count(settings, args.workers)
     if settings.uses_memory_storage and args.workers > 1:
         print("neodyme: memory:// lives in one process; serve it with --workers 1", file=sys.stderr)
         return EXIT_BAD_SETTINGS
@@ -58,6 +57,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_access=settings.log_level == "DEBUG",
     ).serve()
     return 0
+
+
+def worker_count(settings: Settings, requested: int | None) -> int:
+    """``--workers`` if given, else one per core, or one for memory:// (its data lives in
+    one process)."""
+    if requested is not None:
+        return requested
+    return 1 if settings.uses_memory_storage else os.cpu_count() or 1
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -148,12 +148,25 @@ async def within(
     same happens when the caller itself is cancelled while waiting.
     """
     task = asyncio.ensure_future(work)
+    # What ``asyncio.wait({task}, timeout=seconds)`` does, without its bookkeeping (sets,
+    # a waiter per call, a callback list walk): this runs at every connection checkout.
+    waiter = asyncio.get_running_loop().create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = asyncio.get_running_loop().call_later(seconds, wake)
+    task.add_done_callback(wake)
     try:
-        done, _ = await asyncio.wait({task}, timeout=seconds)
+        await waiter
     except BaseException:
         _abandon(task, after_abandon)
         raise
-    if not done:
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    if not task.done():
         _abandon(task, after_abandon)
         raise TimeoutError(f"no answer from the database within {seconds:g}s")
     return task.result()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from neodyme_app.cli import worker_count
 from neodyme_app.config import (
     Environment,
     Settings,
@@ -113,3 +115,23 @@ def test_the_cli_exits_2_with_one_line_on_a_bad_setting(tmp_path: Path) -> None:
         "neodyme: NEODYME_SMTP_PORT='not-a-port' is not valid: expected a number"
     ]
     assert list(tmp_path.iterdir()) == []  # nothing was created before the check
+
+
+@pytest.mark.parametrize(
+    ("database_url", "requested", "expected"),
+    [
+        ("sqlite+aiosqlite:///n.db", None, os.cpu_count() or 1),
+        ("postgresql+psycopg://db/neodyme", None, os.cpu_count() or 1),
+        ("memory://", None, 1),
+        ("sqlite+aiosqlite:///n.db", 3, 3),
+        ("memory://", 1, 1),
+    ],
+)
+def test_serve_runs_a_worker_per_core_unless_told_or_on_memory(
+    database_url: str, requested: int | None, expected: int
+) -> None:
+    settings = Settings.from_env(
+        {"NEODYME_SECRET_KEY": SECRET, "NEODYME_DATABASE_URL": database_url}
+    )
+
+    assert worker_count(settings, requested) == expected
