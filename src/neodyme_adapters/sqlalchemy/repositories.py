@@ -40,6 +40,7 @@ from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
 
 THROTTLE_LOCK_NAMESPACE = 0x6E656F74  # "neot": the first key of the two-key advisory locks
+REVOCATION_LOCK_NAMESPACE = 0x6E656F72  # "neor"
 
 
 def _is_email_conflict(error: IntegrityError) -> bool:
@@ -147,15 +148,22 @@ class SqlAlchemyRefreshTokenStore:
         return len((await self._conn.execute(stmt)).all()) == 1
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
-        await self._revoke(refresh_tokens.c.family_id == family_id, at)
+        await self._revoke(refresh_tokens.c.family_id == family_id, f"family:{family_id}", at)
 
     async def revoke_all_for_user(self, user_id: UserId, at: datetime) -> None:
-        await self._revoke(refresh_tokens.c.user_id == user_id, at)
+        await self._revoke(refresh_tokens.c.user_id == user_id, f"user:{user_id}", at)
 
-    async def _revoke(self, selected: ColumnElement[bool], at: datetime) -> None:
-        # Lock the rows in one order (by digest) before updating them: two revocations of
-        # one family (parallel reuse of a token) otherwise lock in scan order and can
-        # deadlock on PostgreSQL. SQLite serialises writers anyway (FOR UPDATE is omitted).
+    async def _revoke(self, selected: ColumnElement[bool], scope: str, at: datetime) -> None:
+        # Revocations of one scope (parallel reuse of a token: one per losing request) run
+        # one after the other, under a transaction-scoped advisory lock on PostgreSQL, and
+        # lock the rows in one order (by digest) before updating them. Without the first,
+        # the UPDATE (a newer snapshot than the SELECT's) could lock a token issued
+        # meanwhile that another revocation had locked already; without the second, rows
+        # are locked in scan order. Either way: a deadlock. SQLite serialises writers.
+        if self._conn.dialect.name == "postgresql":
+            await self._conn.execute(
+                select(func.pg_advisory_xact_lock(REVOCATION_LOCK_NAMESPACE, func.hashtext(scope)))
+            )
         live = refresh_tokens.c.revoked_at.is_(None)
         await self._conn.execute(
             select(refresh_tokens.c.token_digest)

@@ -35,33 +35,42 @@ class RefreshTokens:
             record = await uow.refresh_tokens.get(token_digest)
             if record is None or record.revoked_at is not None or record.expires_at <= now:
                 raise InvalidToken()
-            if record.used_at is not None or not await uow.refresh_tokens.mark_used(
+            reused = record.used_at is not None or not await uow.refresh_tokens.mark_used(
                 token_digest, now
-            ):
-                await self._revoke_reused_family(uow, record, cmd)
-                raise TokenReused(context={"family_id": record.family_id})
-            user = await uow.users.get(record.user_id)
-            if user is None or not user.is_active:
-                raise InvalidToken()
-            pair = await issue_pair(
-                uow,
-                self._tokens,
-                user,
-                now=now,
-                family_id=record.family_id,
-                family_expires_at=record.expires_at,
+            )
+            if not reused:
+                user = await uow.users.get(record.user_id)
+                if user is None or not user.is_active:
+                    raise InvalidToken()
+                pair = await issue_pair(
+                    uow,
+                    self._tokens,
+                    user,
+                    now=now,
+                    family_id=record.family_id,
+                    family_expires_at=record.expires_at,
+                )
+                await uow.commit()
+                return pair
+        # Revoked in a transaction of its own: a mark_used that lost the race may still
+        # hold the presented token's row lock (PostgreSQL keeps the lock an UPDATE took
+        # even when the row then failed its re-check), and revoking the family in that
+        # transaction would lock the family out of order: parallel reuse of one token
+        # deadlocked (tests/e2e/test_token_hardening.py, ten parallel refreshes).
+        await self._revoke_reused_family(record, cmd)
+        raise TokenReused(context={"family_id": record.family_id})
+
+    async def _revoke_reused_family(self, record: RefreshTokenRecord, cmd: RefreshCommand) -> None:
+        async with self._uow as uow:
+            now = self._clock.now()
+            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await uow.events.record(
+                SecurityEvent.of(
+                    "refresh_token_reused",
+                    now,
+                    record.user_id,
+                    cmd.origin,
+                    family_id=record.family_id,
+                )
             )
             await uow.commit()
-        return pair
-
-    async def _revoke_reused_family(
-        self, uow: UnitOfWork, record: RefreshTokenRecord, cmd: RefreshCommand
-    ) -> None:
-        now = self._clock.now()
-        await uow.refresh_tokens.revoke_family(record.family_id, now)
-        await uow.events.record(
-            SecurityEvent.of(
-                "refresh_token_reused", now, record.user_id, cmd.origin, family_id=record.family_id
-            )
-        )
-        await uow.commit()
