@@ -28,9 +28,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     uvicorn (uvloop + httptools) on GET /health and 1.15x on GET /auth/me, one worker.
 
     Workers default to one per core (one for memory://): on 2 cores, 2 workers served
-    1.7x the GET /auth/me requests/s of one, at the same registrations/s and logins/s
-    (hashing uses the cores either way), for about 70 MB more memory (README,
-    "Performance"). The event loop is uvloop (see ``--loop``)."""
+    1.6-2.3x the GET /auth/me requests/s of one, at the same registrations/s and logins/s
+    (hashing uses the cores either way), for about 80 MB more memory (README, "Two
+    commands"). The event loop is uvloop, 1.4x asyncio's requests/s on GET /health."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 

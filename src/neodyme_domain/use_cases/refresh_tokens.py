@@ -52,10 +52,10 @@ class RefreshTokens:
                 )
                 await uow.commit()
                 return pair
-        # Revoked in a transaction of its own: a mark_used that lost the race may still
-        # hold the presented token's row lock (PostgreSQL keeps the lock an UPDATE took
-        # even when the row then failed its re-check), and revoking the family in that
-        # transaction would lock the family out of order: parallel reuse of one token
+        # Revoked in a transaction of its own: a store may keep the lock that a losing
+        # mark_used took on the presented token (PostgreSQL keeps an UPDATE's row lock
+        # even when the row then fails its re-check), and revoking the family while
+        # holding it locks the family's tokens out of order: parallel reuse of one token
         # deadlocked (tests/e2e/test_token_hardening.py, ten parallel refreshes).
         await self._revoke_reused_family(record, cmd)
         raise TokenReused(context={"family_id": record.family_id})
