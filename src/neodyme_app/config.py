@@ -205,7 +205,9 @@ class Settings:
         10.0, float, "seconds before a request is abandoned with 503 (never a hanging client)"
     )
     max_body_bytes: int = _setting(65536, _positive_int, "largest accepted request body")
-    db_pool_size: int = _setting(10, _positive_int, "database connections per process")
+    db_pool_size: int = _setting(
+        10, _positive_int, "database connections per process, at most (requests wait for one)"
+    )
     db_timeout: float = _setting(
         3.0,
         float,
