@@ -128,6 +128,13 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sqlite", action="store_true", help="SQLite even if PostgreSQL answers")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a NEODYME_ setting for the server, without the prefix (DB_POOL_SIZE=5)",
+    )
+    parser.add_argument(
         "--cheap-hash",
         action="store_true",
         help="argon2 with 8 KiB and one pass: what is left is neodyme's own work",
@@ -139,6 +146,7 @@ def main() -> None:
         settings = {"ACCESS_TOKEN_TTL": "7200"} | ({"DATABASE_URL": url} if url else {})
         if options.cheap_hash:
             settings |= {"ARGON2_MEMORY_KIB": "8", "ARGON2_TIME_COST": "1"}
+        settings |= dict(setting.split("=", 1) for setting in options.set)
         server = stack.enter_context(running_server(workers=1, **settings))
         arguments = fresh(options.endpoint, neodyme_arguments(server)[options.endpoint])
         worker = _children(server.pid)[0]  # granian's one worker process runs the app
