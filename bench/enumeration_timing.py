@@ -17,7 +17,7 @@ same two addresses throughout (the throttling limits are set out of reach). Comp
 fresh unknown address with a registered one that keeps failing would time that state,
 not the existence of the account.
 
-    .venv/bin/python bench/enumeration_timing.py [--pairs 50] [--database-url URL]
+    .venv/bin/python -m bench.enumeration_timing [--pairs 50] [--database-url URL]
 
 It prints figures and exits 0 either way (exit 1 only if the server misbehaves): timing
 on a shared machine is evidence for a person to read, not a test to pass or fail.
@@ -27,101 +27,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import VerifyMismatchError
 
-NEODYME = Path(sys.executable).parent / "neodyme"
+from bench.server import running_server
+
 MEMORY_KIB, TIME_COST, PARALLELISM = 19456, 2, 1  # api.md's production settings
 PASSWORD = "BenchPassword123!"
 WRONG = "WrongPassword123!"
 WARMUP = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _server_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEODYME_")}
-    env.update(
-        PYTHONUNBUFFERED="1",
-        NEODYME_ENVIRONMENT="testing",
-        NEODYME_DATABASE_URL=database_url,
-        NEODYME_SECRET_KEY=secrets.token_urlsafe(48),
-        NEODYME_ARGON2_MEMORY_KIB=str(MEMORY_KIB),
-        NEODYME_ARGON2_TIME_COST=str(TIME_COST),
-        NEODYME_ARGON2_PARALLELISM=str(PARALLELISM),
-        NEODYME_LOG_LEVEL="WARNING",
-        # 100 failed logins from one client address in minutes: throttling (when present)
-        # must stay out of the way, or the benchmark times 429s.
-        NEODYME_LOGIN_MAX_FAILURES="100000",
-        NEODYME_ADDRESS_MAX_FAILURES="100000",
-    )
-    return env
-
-
-@contextmanager
-def running_server(database_url: str | None) -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="neodyme-bench-") as workdir:
-        url = database_url or f"sqlite+aiosqlite:///{workdir}/bench.db"
-        env = _server_env(url)
-        subprocess.run(
-            [NEODYME, "db", "upgrade"], env=env, cwd=workdir, check=True, capture_output=True
-        )
-        port = _free_port()
-        log_path = Path(workdir) / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [NEODYME, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_healthy(process, base_url, log_path)
-            yield base_url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    with httpx.Client(base_url=base_url, timeout=1, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                break
-            try:
-                if client.get("/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-    raise SystemExit(f"neodyme serve did not come up; its log:\n{log.read_text()}")
 
 
 def _failed_login(client: httpx.Client, email: str, password: str) -> float:
@@ -215,9 +136,18 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    settings = {
+        "ARGON2_MEMORY_KIB": str(MEMORY_KIB),
+        "ARGON2_TIME_COST": str(TIME_COST),
+        "ARGON2_PARALLELISM": str(PARALLELISM),
+        # 100 failed logins from one client address in minutes: throttling must stay out
+        # of the way, or the benchmark times 429s.
+        "LOGIN_MAX_FAILURES": "100000",
+        "ADDRESS_MAX_FAILURES": "100000",
+    } | ({"DATABASE_URL": args.database_url} if args.database_url else {})
     verify_before = measure_verify(10)
-    with running_server(args.database_url) as base_url:
-        scenarios = measure_logins(base_url, args.pairs)
+    with running_server(**settings) as server:
+        scenarios = measure_logins(server.base_url, args.pairs)
     verify_after = measure_verify(10)
     verify = statistics.median([verify_before, verify_after])
     budget = verify / 4

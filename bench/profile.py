@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import subprocess
 import tempfile
 from collections import Counter
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from bench.load import wrk
 from bench.run import NEODYME_PATHS, fresh, neodyme_arguments
-from bench.server import BIN, _children, postgres_database, running_server
+from bench.server import BIN, children, postgres_database, running_server, stat_cpu_seconds
 
 LAYERS = (
     "argon2",
@@ -60,19 +59,12 @@ def thread_cpu(worker: int) -> dict[str, float]:
     used = {"event-loop thread": 0.0, "other threads of the worker": 0.0, "PostgreSQL": 0.0}
     for task in Path(f"/proc/{worker}/task").iterdir():
         kind = "event-loop thread" if task.name == str(worker) else "other threads of the worker"
-        used[kind] += _stat_seconds(task / "stat")
+        used[kind] += stat_cpu_seconds(task / "stat")
     for process in Path("/proc").iterdir():
         with contextlib.suppress(OSError):
             if process.name.isdigit() and (process / "comm").read_text().strip() == "postgres":
-                used["PostgreSQL"] += _stat_seconds(process / "stat")
+                used["PostgreSQL"] += stat_cpu_seconds(process / "stat")
     return used
-
-
-def _stat_seconds(stat: Path) -> float:
-    with contextlib.suppress(OSError):
-        fields = stat.read_text().rsplit(")", 1)[1].split()  # utime, stime: fields 14, 15
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return 0.0
 
 
 def summarise(folded: str, top: int) -> str:
@@ -149,7 +141,7 @@ def main() -> None:
         settings |= dict(setting.split("=", 1) for setting in options.set)
         server = stack.enter_context(running_server(workers=1, **settings))
         arguments = fresh(options.endpoint, neodyme_arguments(server)[options.endpoint])
-        worker = _children(server.pid)[0]  # granian's one worker process runs the app
+        worker = children(server.pid)[0]  # granian's one worker process runs the app
         folded = Path(tempfile.mkdtemp(prefix="neodyme-prof-")) / "profile.txt"
         spy = subprocess.Popen(
             [

@@ -5,54 +5,27 @@ unchanged), so deactivation, password changes and deletion take effect on the ne
 request. A purely stateless JWT check would only verify the signature. This benchmark
 times both in-process, on the same token, for each storage backend:
 
-    .venv/bin/python bench/revocation_cost.py [--calls 3000]
+    .venv/bin/python -m bench.revocation_cost [--calls 3000]
 
-PostgreSQL is NEODYME_BENCH_DATABASE_URL (default: a scratch database `neodyme_bench` on
-postgresql+psycopg://postgres@127.0.0.1:5432/test, created and dropped by the run); it is
-left out, with a note, when no server answers.
+PostgreSQL is NEODYME_BENCH_DATABASE_URL (default: a scratch database on
+postgresql+psycopg://postgres@127.0.0.1:5432/test, created and dropped by the run: see
+``bench.server.postgres_database``); it is left out, with a note, when no server answers.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import psycopg
-from sqlalchemy.engine import make_url
-
+from bench.server import DEFAULT_POSTGRES, postgres_database
 from neodyme_app.config import Environment, Settings
 from neodyme_app.embedded import open_neodyme
 from neodyme_domain.use_cases import CurrentUserQuery, RegisterCommand
-
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SCRATCH = "neodyme_bench"
-
-
-def _conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def postgres_url() -> str | None:
-    if url := os.environ.get("NEODYME_BENCH_DATABASE_URL"):
-        return url
-    try:
-        with psycopg.connect(_conninfo(DEFAULT_SERVER), autocommit=True, connect_timeout=2) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-            c.execute(f"CREATE DATABASE {SCRATCH}")
-    except psycopg.OperationalError:
-        return None
-    return str(make_url(DEFAULT_SERVER).set(database=SCRATCH))
-
-
-def drop_scratch() -> None:
-    with psycopg.connect(_conninfo(DEFAULT_SERVER), autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
 
 
 async def per_call_us(fn: Callable[[], Awaitable[object]], calls: int) -> float:
@@ -96,12 +69,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        postgres_database("neodyme_bench_revocation") as pg,
+    ):
         backends = {
             "memory": "memory://",
             "sqlite": f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}",
         }
-        pg = postgres_url()
         if pg:
             backends["postgresql"] = pg
         print(f"{'backend':12} {'signature only':>16} {'+ user lookup':>15} {'cost':>10}  ratio")
@@ -112,9 +87,7 @@ async def main() -> None:
                 f" {revocable - stateless:7.1f} us  {revocable / stateless:4.1f}x"
             )
         if pg is None:
-            print("postgresql: no server at", DEFAULT_SERVER, "(set NEODYME_BENCH_DATABASE_URL)")
-        elif "NEODYME_BENCH_DATABASE_URL" not in os.environ:
-            drop_scratch()
+            print("postgresql: no server at", DEFAULT_POSTGRES, "(set NEODYME_BENCH_DATABASE_URL)")
 
 
 if __name__ == "__main__":

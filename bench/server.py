@@ -156,13 +156,17 @@ def wait_idle(pid: int, timeout: float = 30) -> None:
 
 def cpu_seconds(pid: int) -> float:
     """CPU time (user and system) used so far by a process and its children (workers)."""
-    ticks = 0
-    for proc in [pid, *_children(pid)]:
-        with contextlib.suppress(FileNotFoundError):
-            # utime and stime: fields 14 and 15, counted after the parenthesised name
-            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(stat_cpu_seconds(Path(f"/proc/{proc}/stat")) for proc in [pid, *children(pid)])
+
+
+def stat_cpu_seconds(stat: Path) -> float:
+    """The CPU time (user and system) in a /proc stat file of a process or thread; 0 for
+    one that has gone."""
+    with contextlib.suppress(OSError):
+        # utime and stime: fields 14 and 15, counted after the parenthesised name
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 def rss_mib(pid: int) -> float:
@@ -177,14 +181,14 @@ def peak_rss_mib(pid: int) -> float:
 
 def reset_peak_rss(pid: int) -> None:
     """Start VmHWM afresh from the current RSS (Linux: write 5 to clear_refs)."""
-    for proc in [pid, *_children(pid)]:
+    for proc in [pid, *children(pid)]:
         with contextlib.suppress(OSError):
             Path(f"/proc/{proc}/clear_refs").write_text("5")
 
 
 def _status_mib(pid: int, field: str) -> float:
     total = 0
-    for proc in [pid, *_children(pid)]:
+    for proc in [pid, *children(pid)]:
         with contextlib.suppress(FileNotFoundError):
             for line in Path(f"/proc/{proc}/status").read_text().splitlines():
                 if line.startswith(field):
@@ -192,9 +196,9 @@ def _status_mib(pid: int, field: str) -> float:
     return total / 1024
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(FileNotFoundError):
             found += [int(c) for c in (task / "children").read_text().split()]
-    return found + [grandchild for child in found for grandchild in _children(child)]
+    return found + [grandchild for child in found for grandchild in children(child)]

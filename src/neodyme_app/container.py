@@ -22,6 +22,7 @@ from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
 from neodyme_app.config import IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
+from neodyme_domain.throttling import LoginLimits
 from neodyme_domain.use_cases import (
     AuthenticateUser,
     ChangePassword,
@@ -71,16 +72,24 @@ def _trusted_proxies(settings: Settings) -> tuple[IpNetwork, ...]:
     return settings.trusted_proxy_networks
 
 
+def _login_limits(settings: Settings) -> LoginLimits:
+    return settings.login_limits
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
     password_policy = providers.Singleton(_password_policy, settings)
     trusted_proxies = providers.Singleton(_trusted_proxies, settings)
-    reset_links = providers.Factory(
+    # Values derived from the (frozen) settings are made once, not for every use case built
+    # per request: login_limits is a property that builds its limits on each access.
+    login_limits = providers.Singleton(_login_limits, settings)
+    connect_timeout = providers.Singleton(_connect_timeout, settings)
+    reset_links = providers.Singleton(
         LinkSettings, public_url=settings.provided.public_url, ttl=settings.provided.reset_ttl
     )
-    verification_links = providers.Factory(
+    verification_links = providers.Singleton(
         LinkSettings,
         public_url=settings.provided.public_url,
         ttl=settings.provided.verification_ttl,
@@ -137,7 +146,7 @@ class Container(containers.DeclarativeContainer):
             SqlAlchemyUnitOfWork,
             engine=engine,
             after_commit=dispatcher.provided.wake,
-            connect_timeout=providers.Callable(_connect_timeout, settings),
+            connect_timeout=connect_timeout,
         ),
         memory=providers.Factory(
             InMemoryUnitOfWork, memory_database, after_commit=dispatcher.provided.wake
@@ -148,10 +157,10 @@ class Container(containers.DeclarativeContainer):
         sql=providers.Factory(
             SqlAlchemyUnitOfWork,
             engine=engine,
-            connect_timeout=providers.Callable(_connect_timeout, settings),
+            connect_timeout=connect_timeout,
             read_only=True,
         ),
-        memory=providers.Factory(InMemoryUnitOfWork, memory_database),
+        memory=providers.Factory(InMemoryUnitOfWork, memory_database, read_only=True),
     )
     """For the use cases that only read: the token check on every request above all."""
 
@@ -171,7 +180,7 @@ class Container(containers.DeclarativeContainer):
         hasher=hasher,
         tokens=tokens,
         clock=clock,
-        limits=settings.provided.login_limits,
+        limits=login_limits,
     )
     purge_throttle = providers.Factory(PurgeExpiredThrottles, uow=uow, clock=clock)
     refresh_tokens = providers.Factory(RefreshTokens, uow=uow, tokens=tokens, clock=clock)
@@ -195,7 +204,7 @@ class Container(containers.DeclarativeContainer):
         uow=uow,
         clock=clock,
         links=reset_links,
-        limits=settings.provided.login_limits.address,
+        limits=login_limits.provided.address,
     )
     reset_password = providers.Factory(
         ResetPassword, uow=uow, hasher=hasher, policy=password_policy, clock=clock

@@ -145,10 +145,15 @@ def account_key(raw_email: str) -> str:
     account can have it) is keyed by a digest, so junk of any length or content is never
     stored."""
     try:
-        return "account:" + Email.parse(raw_email).key
+        return account_key_of(Email.parse(raw_email))
     except ValidationFailed:
         junk = raw_email.strip().lower().encode("utf-8", "surrogatepass")
         return "account:?" + hashlib.sha256(junk).hexdigest()[:32]
+
+
+def account_key_of(email: Email) -> str:
+    """``account_key`` of an address already parsed."""
+    return "account:" + email.key
 
 
 def address_key(client_ip: str | None) -> str | None:

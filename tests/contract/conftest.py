@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,9 @@ from neodyme_adapters.sqlalchemy import (
 from neodyme_adapters.sqlalchemy.mapping import security_event_from_row
 from neodyme_adapters.sqlalchemy.tables import security_events
 from neodyme_domain.messages import SecurityEvent
+from neodyme_domain.model import User
 from neodyme_domain.ports import UnitOfWork
+from tests.support.builders import a_user
 from tests.support.database import empty_tables
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
 
@@ -67,6 +70,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "neodyme.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
     return path
+
+
+@asynccontextmanager
+async def sql_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on one test's migrated database. On the way out a PostgreSQL database is
+    emptied for the worker's next test (a SQLite file is the test's own), and the engine
+    disposed."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        if engine.dialect.name == "postgresql":
+            await empty_tables(engine)
+        await engine.dispose()
 
 
 def _sql_event_reader(engine: AsyncEngine) -> EventReader:
@@ -109,13 +126,8 @@ async def store(adapter_database_url: str | None) -> AsyncIterator[Store]:
         yield Store(lambda: InMemoryUnitOfWork(database), read_memory_events)
         return
 
-    engine = make_engine(adapter_database_url)
-    try:
+    async with sql_engine(adapter_database_url) as engine:
         yield Store(lambda: SqlAlchemyUnitOfWork(engine), _sql_event_reader(engine))
-    finally:
-        if engine.dialect.name == "postgresql":
-            await empty_tables(engine)
-        await engine.dispose()
 
 
 @pytest.fixture
@@ -126,3 +138,14 @@ def uow_factory(store: Store) -> UowFactory:
 @pytest.fixture
 def read_events(store: Store) -> EventReader:
     return store.read_events
+
+
+@pytest.fixture
+async def owner(uow_factory: UowFactory) -> User:
+    """A stored user for the token stores: tokens belong to one (the SQL schema enforces
+    it with a foreign key)."""
+    user = a_user()
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    return user

@@ -11,17 +11,7 @@ import pytest
 from neodyme_domain.model import User
 from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord
 from tests.contract.conftest import UowFactory
-from tests.support.builders import a_one_time_token, a_user, utc_now
-
-
-@pytest.fixture
-async def owner(uow_factory: UowFactory) -> User:
-    """Tokens belong to a stored user (the SQL schema enforces it with a foreign key)."""
-    user = a_user()
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        await uow.commit()
-    return user
+from tests.support.builders import a_one_time_token, utc_now
 
 
 async def add(uow_factory: UowFactory, *records: OneTimeTokenRecord) -> None:

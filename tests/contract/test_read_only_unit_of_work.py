@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
+from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from neodyme_domain.model import User
+from tests.contract.conftest import sql_engine
 from tests.support.builders import a_user
-from tests.support.database import empty_tables
 
 pytestmark = pytest.mark.parametrize(
     "adapter_database_url", ["sqlite", "postgres"], indirect=True
@@ -20,18 +21,21 @@ pytestmark = pytest.mark.parametrize(
 
 @pytest.fixture
 async def engine(adapter_database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(adapter_database_url)
-    yield engine
-    if engine.dialect.name == "postgresql":
-        await empty_tables(engine)
-    await engine.dispose()
+    async with sql_engine(adapter_database_url) as engine:
+        yield engine
 
 
-async def test_a_reader_sees_what_was_committed(engine: AsyncEngine) -> None:
-    user = a_user("reader@example.com")
+async def committed_user(engine: AsyncEngine, email: str) -> User:
+    """A user added and committed through an ordinary (writing) unit of work."""
+    user = a_user(email)
     async with SqlAlchemyUnitOfWork(engine) as uow:
         await uow.users.add(user)
         await uow.commit()
+    return user
+
+
+async def test_a_reader_sees_what_was_committed(engine: AsyncEngine) -> None:
+    user = await committed_user(engine, "reader@example.com")
 
     async with SqlAlchemyUnitOfWork(engine, read_only=True) as reader:
         found = await reader.users.get(user.id)
@@ -47,10 +51,7 @@ async def test_a_reader_cannot_commit(engine: AsyncEngine) -> None:
 
 
 async def test_a_reader_does_not_wait_for_an_open_write_transaction(engine: AsyncEngine) -> None:
-    user = a_user("committed@example.com")
-    async with SqlAlchemyUnitOfWork(engine) as uow:
-        await uow.users.add(user)
-        await uow.commit()
+    user = await committed_user(engine, "committed@example.com")
 
     async with SqlAlchemyUnitOfWork(engine) as writer:
         await writer.users.add(a_user("pending@example.com"))  # holds the write lock

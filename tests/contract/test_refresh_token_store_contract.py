@@ -5,22 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from neodyme_domain.model import User
 from neodyme_domain.tokens import RefreshTokenRecord
 from tests.contract.conftest import UowFactory
 from tests.support.builders import a_refresh_token, a_user, utc_now
-
-
-@pytest.fixture
-async def owner(uow_factory: UowFactory) -> User:
-    """Tokens belong to a stored user (the SQL schema enforces it with a foreign key)."""
-    user = a_user()
-    async with uow_factory() as uow:
-        await uow.users.add(user)
-        await uow.commit()
-    return user
 
 
 async def add(uow_factory: UowFactory, *records: RefreshTokenRecord) -> None:

@@ -35,9 +35,8 @@ from neodyme_adapters.sqlalchemy import (
 )
 from neodyme_adapters.sqlalchemy.mapping import user_to_row
 from neodyme_domain.errors import EmailAlreadyExists, ServiceUnavailable
-from tests.contract.conftest import run_scoped_name
+from tests.contract.conftest import run_scoped_name, sql_engine
 from tests.support.builders import a_message, a_refresh_token, a_user, utc_now
-from tests.support.database import empty_tables
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
 from tests.support.tcp_proxy import postgres_proxy, proxied_url
 
@@ -57,11 +56,8 @@ def sql_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Pat
 
 @pytest.fixture
 async def engine(sql_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(sql_url)
-    yield engine
-    if engine.dialect.name == "postgresql":
-        await empty_tables(engine)
-    await engine.dispose()
+    async with sql_engine(sql_url) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -28,11 +28,12 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 import httpx
 import pytest
+
+from tests.support.started import Started
 
 __all__ = [
     "NEODYME",
@@ -122,7 +123,7 @@ def log_tail(path: Path, since: int = 0, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(tail) if tail else "(nothing logged)"
 
 
-class ServerProcess:
+class ServerProcess(Started):
     """One ``neodyme serve`` (with ``workers`` worker processes) on 127.0.0.1.
 
     ``port=None`` picks a free port at the first start (retrying if another process takes
@@ -258,17 +259,6 @@ class ServerProcess:
             return
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, signum)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @contextmanager

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from types import TracebackType
 from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.support.started import Started
 
 __all__ = ["Received", "SmtpSink"]
 
@@ -57,7 +58,7 @@ class _DropLoginDataWarning(logging.Filter):
 logging.getLogger("mail.log").addFilter(_DropLoginDataWarning())
 
 
-class SmtpSink:
+class SmtpSink(Started):
     def __init__(
         self, *, auth: tuple[str, str] | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
@@ -103,17 +104,6 @@ class SmtpSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # what arrived
 

@@ -22,10 +22,11 @@ import contextlib
 import socket
 import threading
 from collections.abc import Coroutine
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from sqlalchemy.engine import URL, make_url
+
+from tests.support.started import Started
 
 __all__ = ["TcpProxy", "postgres_proxy", "proxied_url"]
 
@@ -33,7 +34,7 @@ CHUNK = 65536
 T = TypeVar("T")
 
 
-class TcpProxy:
+class TcpProxy(Started):
     def __init__(
         self,
         target_host: str,
@@ -87,17 +88,6 @@ class TcpProxy:
         if self._thread is not None:
             self._thread.join(timeout=10)
         loop.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # what the test controls
 

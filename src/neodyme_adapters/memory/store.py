@@ -252,18 +252,25 @@ class InMemoryUnitOfWork:
     throttle: InMemoryLoginThrottle
 
     def __init__(
-        self, database: MemoryDatabase, after_commit: Callable[[], None] | None = None
+        self,
+        database: MemoryDatabase,
+        after_commit: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         """``after_commit`` is called after a commit that queued e-mails (to wake the
-        dispatcher)."""
+        dispatcher). A ``read_only`` unit of work, like the SQL adapter's, is for pure
+        reads (the token check on every request): it reads the committed state in place
+        instead of copying all of it, and cannot commit."""
         self._db = database
         self._after_commit = after_commit
+        self._read_only = read_only
         self._working: MemoryState | None = None
         self.committed = False
 
     async def __aenter__(self) -> Self:
         await self._db.lock.acquire()
-        self._working = self._db.state.copy()
+        self._working = self._db.state if self._read_only else self._db.state.copy()
         self._rebind(self._working)
         self.committed = False
         return self
@@ -280,6 +287,8 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         if self._working is None:
             raise RuntimeError("commit() outside of 'async with'")
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._db.state = self._working
         outbox_grew = self.outbox.added
         # Later statements in the same block work on a fresh copy, as after a SQL COMMIT.

@@ -16,10 +16,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
     bindparam,
     delete,
     func,
@@ -58,11 +58,13 @@ from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
 # what is saved is the construction, its coercions and its cache key.
 _USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 _USER_BY_EMAIL_KEY = select(users).where(users.c.email_key == bindparam("email_key"))
+_ON_CONFLICT_DIALECTS: dict[str, Any] = {"postgresql": postgresql, "sqlite": sqlite}
+"""By dialect name, the modules whose INSERT has ON CONFLICT clauses (both databases)."""
 _INSERT_USER = {
     name: dialect.insert(users)
     .on_conflict_do_nothing(index_elements=[users.c.email_key])
     .returning(users.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    for name, dialect in _ON_CONFLICT_DIALECTS.items()
 }
 _INSERT_REFRESH_TOKEN = insert(refresh_tokens)
 _REFRESH_TOKEN_BY_DIGEST = select(refresh_tokens).where(
@@ -88,6 +90,18 @@ _INSERT_SECURITY_EVENT = insert(security_events)
 _ANY_THROTTLE_STATE = (
     select(login_throttle.c.key).where(login_throttle.c.key.in_(bindparam("keys"))).limit(1)
 )
+
+
+def _upsert_throttle_state(dialect: Any) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE of every other column, in ``dialect``."""
+    statement = dialect.insert(login_throttle)
+    others = {c.name: statement.excluded[c.name] for c in login_throttle.c if c.name != "key"}
+    return statement.on_conflict_do_update(index_elements=[login_throttle.c.key], set_=others)
+
+
+_UPSERT_THROTTLE_STATE = {
+    name: _upsert_throttle_state(dialect) for name, dialect in _ON_CONFLICT_DIALECTS.items()
+}
 _DELETE_THROTTLE_STATE = delete(login_throttle).where(
     login_throttle.c.key == bindparam("throttle_key")
 )
@@ -100,15 +114,6 @@ def _is_email_conflict(error: IntegrityError) -> bool:
     # PostgreSQL names the index ("ux_users_email_key"); SQLite names the column
     # ("UNIQUE constraint failed: users.email_key").
     return "email_key" in str(error.orig)
-
-
-def _insert_with_conflicts(
-    connection: AsyncConnection, table: Table
-) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT of the connection's dialect, which has ON CONFLICT clauses."""
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 class SqlAlchemyUserRepository:
@@ -334,12 +339,9 @@ class SqlAlchemyLoginThrottle:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    def _dialect(self) -> str:
-        return self._conn.dialect.name
-
     async def get(self, key: str) -> ThrottleState | None:
         stmt = select(login_throttle).where(login_throttle.c.key == key)
-        if self._dialect() == "postgresql":
+        if self._conn.dialect.name == "postgresql":
             await self._conn.execute(
                 select(func.pg_advisory_xact_lock(THROTTLE_LOCK_NAMESPACE, func.hashtext(key)))
             )
@@ -352,12 +354,8 @@ class SqlAlchemyLoginThrottle:
         return result.first() is not None
 
     async def put(self, state: ThrottleState) -> None:
-        values = mapping.throttle_state_to_row(state)
-        changes = {name: value for name, value in values.items() if name != "key"}
-        upsert = _insert_with_conflicts(self._conn, login_throttle)
-        await self._conn.execute(
-            upsert.values(values).on_conflict_do_update(index_elements=["key"], set_=changes)
-        )
+        upsert = _UPSERT_THROTTLE_STATE[self._conn.dialect.name]
+        await self._conn.execute(upsert, mapping.throttle_state_to_row(state))
 
     async def delete(self, key: str) -> None:
         await self._conn.execute(_DELETE_THROTTLE_STATE, {"throttle_key": key})

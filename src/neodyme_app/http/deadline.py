@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from neodyme_app.http.request_id import HEADER, request_id_of
-from neodyme_app.http.schemas import ErrorBody, ErrorEnvelope
+from neodyme_domain.errors import ServiceUnavailable
 
 
 def deadline_middleware(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
@@ -35,34 +33,13 @@ def deadline_middleware(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
             except TimeoutError:
                 if started:
                     raise  # too late for another answer; the server closes the connection
-                await _send_timeout(scope, send, seconds)
+                # Answered like every other error (errors.py): the envelope, Retry-After,
+                # X-Request-ID and the log line come from one place.
+                raise ServiceUnavailable(
+                    f"The request did not complete within {seconds:g} seconds, please retry",
+                    context={"cause": "deadline", "seconds": seconds},
+                ) from None
 
         return middleware
 
     return wrap
-
-
-async def _send_timeout(scope: Scope, send: Send, seconds: float) -> None:
-    rid = request_id_of(scope)
-    body = msgspec.json.encode(
-        ErrorEnvelope(
-            ErrorBody(
-                "SERVICE_UNAVAILABLE",
-                f"The request did not complete within {seconds:g} seconds, please retry",
-                {"retry_after": 1},
-                rid,
-            )
-        )
-    )
-    start: HTTPResponseStartEvent = {
-        "type": "http.response.start",
-        "status": 503,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", b"1"),
-            (HEADER, rid.encode()),
-        ],
-    }
-    await send(start)
-    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -20,6 +20,7 @@ from neodyme_domain.throttling import (
     DEFAULT_LOGIN_LIMITS,
     LoginLimits,
     account_key,
+    account_key_of,
     address_key,
     longest_wait,
     register_failure,
@@ -46,6 +47,9 @@ class _Admission:
     user: User | None
     counted: bool
     """True if the attempt was already counted against the account on admission."""
+    account: str
+    """The attempt's throttle keys, worked out once per attempt."""
+    address: str | None
 
 
 class AuthenticateUser:
@@ -102,7 +106,7 @@ class AuthenticateUser:
             await self._fail(cmd, admission, "invalid_password")
             raise InvalidCredentials(context={"user_id": user.id, "reason": "invalid_password"})
         if not user.is_active:
-            await self._refuse_inactive(cmd, user)
+            await self._refuse_inactive(cmd, user, admission)
 
         rehashed = (
             await self._hasher.hash(cmd.password)
@@ -122,7 +126,7 @@ class AuthenticateUser:
                 if rehashed is not None and current.hashed_password == user.hashed_password:
                     current.replace_password_hash(rehashed, now)
                     await uow.users.update(current)
-                await uow.throttle.delete(account_key(cmd.email))
+                await uow.throttle.delete(admission.account)
                 await uow.events.record(
                     SecurityEvent.of("user_login", now, current.id, cmd.origin, email=cmd.email)
                 )
@@ -130,7 +134,7 @@ class AuthenticateUser:
                 await uow.commit()
                 return Authenticated(user=current, tokens=pair)
         if current is not None and not current.is_active:
-            await self._refuse_inactive(cmd, user)
+            await self._refuse_inactive(cmd, user, admission)
         await self._fail(cmd, admission, "changed_meanwhile")
         raise InvalidCredentials(context={"user_id": user.id, "reason": "changed_meanwhile"})
 
@@ -145,13 +149,14 @@ class AuthenticateUser:
         committed just after the snapshot is treated as if the attempt had come a moment
         earlier: a clean-record attempt is counted after its hash anyway.
         """
-        account, address = account_key(cmd.email), address_key(cmd.origin.client_ip)
         email = _parse(cmd.email)
+        account = account_key_of(email) if email else account_key(cmd.email)
+        address = address_key(cmd.origin.client_ip)
         async with self._reader as reader:
             keys = [account] if address is None else [account, address]
             if not await reader.throttle.any_recorded(keys):
                 user = await reader.users.get_by_email(email) if email else None
-                return _Admission(user, counted=False)
+                return _Admission(user, counted=False, account=account, address=address)
         async with self._uow as uow:
             now = self._clock.now()
             # Sorted ("account:" < "address:"), as the port asks of several keys.
@@ -171,12 +176,12 @@ class AuthenticateUser:
                     register_failure(account_state, account, now, self._limits.account)
                 )
                 await uow.commit()
-            return _Admission(user, counted=under_suspicion)
+            return _Admission(user, counted=under_suspicion, account=account, address=address)
 
     async def _fail(self, cmd: AuthenticateCommand, admission: _Admission, reason: str) -> None:
         """Record a failed guess and count it (against the account only if the admission
         did not already)."""
-        account, address = account_key(cmd.email), address_key(cmd.origin.client_ip)
+        account, address = admission.account, admission.address
         async with self._uow as uow:
             now = self._clock.now()
             if not admission.counted:
@@ -188,10 +193,12 @@ class AuthenticateUser:
             await uow.events.record(_failed_event(cmd, admission.user, reason, now))
             await uow.commit()
 
-    async def _refuse_inactive(self, cmd: AuthenticateCommand, user: User) -> NoReturn:
+    async def _refuse_inactive(
+        self, cmd: AuthenticateCommand, user: User, admission: _Admission
+    ) -> NoReturn:
         async with self._uow as uow:
             now = self._clock.now()
-            await uow.throttle.delete(account_key(cmd.email))  # the password was right
+            await uow.throttle.delete(admission.account)  # the password was right
             await uow.events.record(_failed_event(cmd, user, "inactive", now))
             await uow.commit()
         raise AccountInactive(context={"user_id": user.id})

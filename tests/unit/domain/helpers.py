@@ -6,6 +6,7 @@ use case will see, and what they read is what was committed.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,6 +80,12 @@ async def store_password_hash(
         user.replace_password_hash(hashed, now)
         await uow.users.update(user)
         await uow.commit()
+
+
+def b64(text: str) -> str:
+    """``text`` in unpadded URL-safe base64, the encoding of a cursor: how a test hand-crafts
+    cursors the server never issued."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def emails_of(database: MemoryDatabase, kind: str) -> list[EmailMessage]:

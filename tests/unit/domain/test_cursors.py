@@ -4,7 +4,6 @@ server issued, as the document cannot say which strings those are)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 from neodyme_domain import ValidationFailed
 from neodyme_domain.pagination import Position, decode_cursor, encode_cursor
+from tests.unit.domain.helpers import b64
 
 # Whole minutes, as ISO 8601 writes offsets (Python 3.11's fromisoformat drops the
 # seconds and microseconds of an offset like +00:00:00.000001, which no real zone has).
@@ -20,10 +20,6 @@ offsets = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59).map(
     lambda minutes: timedelta(minutes=minutes)
 )
 instants = st.datetimes(timezones=st.builds(timezone, offsets))
-
-
-def b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 @given(st.one_of(st.text(), st.text().map(b64)))

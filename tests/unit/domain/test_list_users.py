@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from neodyme_domain.use_cases import (
     Registered,
     RegisterUser,
 )
-from tests.unit.domain.helpers import PASSWORD
+from tests.unit.domain.helpers import PASSWORD, b64
 
 
 async def register_many(
@@ -166,10 +165,6 @@ async def test_limits_of_1_and_200_are_accepted(
     page = await list_users(ListUsersQuery(admin.user, PageRequest(limit=limit)))
 
     assert [u.id for u in page.items] == [admin.user.id]
-
-
-def b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 NOBODY = uuid.UUID("5a96ab70-038e-4462-9670-eebaa902f418")

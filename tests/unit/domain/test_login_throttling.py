@@ -5,6 +5,7 @@ registrations and in-process callers without an address are never counted agains
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -60,16 +61,25 @@ async def locked_out(
     return refused
 
 
+Throttled = Callable[[LoginLimits], AuthenticateUser]
+
+
+@pytest.fixture
 def throttled(
-    database: MemoryDatabase,
-    hasher: Argon2Hasher,
-    tokens: JwtTokenService,
-    clock: ManualClock,
-    limits: LoginLimits,
-) -> AuthenticateUser:
-    return AuthenticateUser(
-        uow=InMemoryUnitOfWork(database), hasher=hasher, tokens=tokens, clock=clock, limits=limits
-    )
+    database: MemoryDatabase, hasher: Argon2Hasher, tokens: JwtTokenService, clock: ManualClock
+) -> Throttled:
+    """Builds an AuthenticateUser wired like ``authenticate_user``, but with other limits."""
+
+    def build(limits: LoginLimits) -> AuthenticateUser:
+        return AuthenticateUser(
+            uow=InMemoryUnitOfWork(database),
+            hasher=hasher,
+            tokens=tokens,
+            clock=clock,
+            limits=limits,
+        )
+
+    return build
 
 
 # --- per account -----------------------------------------------------------------------------
@@ -309,15 +319,9 @@ async def test_the_address_ceiling_stops_spraying_across_many_accounts(
 
 
 async def test_successful_logins_are_never_counted_against_the_address(
-    database: MemoryDatabase,
-    hasher: Argon2Hasher,
-    tokens: JwtTokenService,
-    clock: ManualClock,
-    alice: Registered,
+    throttled: Throttled, database: MemoryDatabase, alice: Registered
 ) -> None:
-    authenticate = throttled(
-        database, hasher, tokens, clock, LoginLimits(address=ThrottleLimits(max_failures=3))
-    )
+    authenticate = throttled(LoginLimits(address=ThrottleLimits(max_failures=3)))
 
     for _ in range(10):
         assert isinstance(await attempt(authenticate, "alice@example.com", PASSWORD), Authenticated)
@@ -326,18 +330,14 @@ async def test_successful_logins_are_never_counted_against_the_address(
 
 
 async def test_limits_come_from_the_constructor(
-    database: MemoryDatabase,
-    hasher: Argon2Hasher,
-    tokens: JwtTokenService,
-    clock: ManualClock,
-    alice: Registered,
+    throttled: Throttled, clock: ManualClock, alice: Registered
 ) -> None:
     limits = LoginLimits(
         account=ThrottleLimits(
             max_failures=2, first_lockout=timedelta(seconds=30), max_lockout=timedelta(seconds=45)
         )
     )
-    authenticate = throttled(database, hasher, tokens, clock, limits)
+    authenticate = throttled(limits)
 
     waits = []
     for _ in range(3):
@@ -378,15 +378,9 @@ async def test_forgot_password_is_limited_per_client_address(
 
 
 async def test_forgot_password_and_failed_logins_are_counted_apart(
-    request_password_reset: RequestPasswordReset,
-    database: MemoryDatabase,
-    hasher: Argon2Hasher,
-    tokens: JwtTokenService,
-    clock: ManualClock,
+    request_password_reset: RequestPasswordReset, throttled: Throttled, database: MemoryDatabase
 ) -> None:
-    authenticate = throttled(
-        database, hasher, tokens, clock, LoginLimits(address=ThrottleLimits(max_failures=2))
-    )
+    authenticate = throttled(LoginLimits(address=ThrottleLimits(max_failures=2)))
     for n in range(2):
         await attempt(authenticate, f"victim{n}@example.com", WRONG)
     assert isinstance(await attempt(authenticate, "victim9@example.com", WRONG), TooManyAttempts)

@@ -145,3 +145,21 @@ async def test_the_repository_refuses_a_second_user_with_the_same_email_in_any_c
 async def test_commit_outside_a_transaction_is_an_error(database: MemoryDatabase) -> None:
     with pytest.raises(RuntimeError):
         await InMemoryUnitOfWork(database).commit()
+
+
+async def test_a_read_only_unit_of_work_reads_the_committed_state_and_cannot_commit(
+    database: MemoryDatabase, clock: ManualClock
+) -> None:
+    user = new_user("jane@example.com", clock.now())
+    async with InMemoryUnitOfWork(database) as uow:
+        await uow.users.add(user)
+        await uow.commit()
+
+    async with InMemoryUnitOfWork(database, read_only=True) as reader:
+        found = await reader.users.get_by_email(user.email)
+        assert found is not None
+        assert found.id == user.id
+        with pytest.raises(RuntimeError, match="read-only"):
+            await reader.commit()
+
+    assert counts(database).users == 1
