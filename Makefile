@@ -61,7 +61,7 @@ FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP)
 	$(call timed,API fuzzing ($(FUZZ_EXAMPLES) examples per operation),NEODYME_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/e2e/test_fuzzing.py -q)
 
-# Performance against bare reference apps (bench/run.py; README "Performance"): one table,
+# Performance against bare reference apps (bench/run.py; docs/performance.md): one table,
 # bench/results/latest.json and docs/bench.png. Takes a few minutes, `make test` included.
 # BENCH_ARGS="--skip-make-test --seconds 4" for a quick run. PostgreSQL: a scratch database
 # on 127.0.0.1:5432 (or NEODYME_BENCH_DATABASE_URL); left out, with a note, if none answers.

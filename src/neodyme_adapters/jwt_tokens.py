@@ -3,11 +3,15 @@
 Decoding pins the algorithm (no ``alg: none``, no algorithm confusion), requires every
 claim we rely on, checks issuer and audience, and refuses a token of the other type, so an
 access token can never be used to refresh and a refresh token never opens an endpoint.
-Expiry is checked against the injected clock, the same clock that issued the token.
+Expiry is checked against the injected clock, the same clock that issued the token, with
+a small ``leeway`` for servers whose clocks differ a little (RFC 7519 sections 4.1.4-4.1.6
+allow "a small leeway, usually no more than a few minutes"): a token is accepted from
+``iat - leeway`` (and ``nbf - leeway`` if it has one) until ``exp + leeway``.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,13 +37,18 @@ class JwtTokenService:
         audience: str = "neodyme-api",
         access_ttl: timedelta = timedelta(minutes=15),
         refresh_ttl: timedelta = timedelta(days=30),
+        leeway: timedelta = timedelta(0),
     ) -> None:
+        """``leeway`` defaults to none: the app passes ``NEODYME_JWT_LEEWAY``."""
+        if leeway < timedelta(0):
+            raise ValueError("leeway must not be negative")
         self._secret = secret
         self._clock = clock
         self._issuer = issuer
         self._audience = audience
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
+        self._leeway = leeway.total_seconds()
 
     @property
     def access_ttl(self) -> timedelta:
@@ -117,26 +126,33 @@ class JwtTokenService:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                # PyJWT would judge exp and iat by the wall clock; both are judged below by
-                # the injected clock that issued the token, or a clock ahead of the wall
+                # PyJWT would judge exp, iat and nbf by the wall clock; they are judged below
+                # by the injected clock that issued the token, or a clock ahead of the wall
                 # (ManualClock in tests and simulations) issues tokens that PyJWT refuses.
                 options={
                     "require": list(REQUIRED_CLAIMS),
                     "verify_exp": False,
                     "verify_iat": False,
+                    "verify_nbf": False,
                 },
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken(context={"reason": type(exc).__name__}) from exc
-        exp, iat = claims["exp"], claims["iat"]
+        exp, iat, nbf = claims["exp"], claims["iat"], claims.get("nbf", claims["iat"])
         now = self._clock.now().timestamp()
         if claims.get("type") != expected_type:
             raise InvalidToken(context={"reason": "wrong type"})
-        if not isinstance(iat, int | float) or iat > now:
+        if not _is_time(iat) or not _is_time(nbf) or max(iat, nbf) > now + self._leeway:
             raise InvalidToken(context={"reason": "not yet valid"})
-        if not isinstance(exp, int | float) or exp <= now:
+        if not _is_time(exp) or exp <= now - self._leeway:
             raise InvalidToken(context={"reason": "expired"})
         return claims
+
+
+def _is_time(value: Any) -> bool:
+    """A NumericDate: a finite number (NaN compares false both ways, so it would pass any
+    bound), and not a bool (``True`` is an int in Python)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _user_id(claims: dict[str, Any]) -> uuid.UUID:

@@ -1,4 +1,4 @@
-"""E-mail delivery: over SMTP (aiosmtplib) in production, to the log in development.
+"""E-mail delivery: over SMTP (aiosmtplib), or to the log (development, or on purpose).
 
 The subject and body carry user input (the full name), so headers are built defensively:
 every header value is checked for control and line-break characters before the standard
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.message
 import logging
+import ssl
 import unicodedata
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -21,7 +22,14 @@ import aiosmtplib
 
 from neodyme_domain.messages import EmailMessage
 
-__all__ = ["KIND_HEADER", "TLS_MODES", "ConsoleNotifier", "SmtpNotifier", "UnsafeEmailHeader"]
+__all__ = [
+    "KIND_HEADER",
+    "TLS_MODES",
+    "ConsoleNotifier",
+    "SmtpNotifier",
+    "UnsafeEmailHeader",
+    "tls_context",
+]
 
 KIND_HEADER = "X-Neodyme-Kind"
 """Names what a message is (``welcome``, ``password_reset``...) for receivers and tests."""
@@ -64,6 +72,11 @@ class SmtpNotifier:
     ``tls``: ``"none"`` (plain, for a relay on localhost or a test server), ``"starttls"``
     (upgrade after connecting, usually port 587) or ``"tls"`` (TLS from the first byte,
     usually port 465). ``username`` and ``password`` enable AUTH; they go together.
+
+    The server's certificate is always verified, host name included: a mail server that
+    cannot prove who it is would receive reset links. ``ca_file`` (a PEM bundle) adds
+    certificate authorities to the system's trusted ones, for a relay whose certificate a
+    private CA signed (or a test server's self-signed one); the system store stays trusted.
     """
 
     def __init__(
@@ -76,6 +89,7 @@ class SmtpNotifier:
         password: str | None = None,
         tls: str = "none",
         timeout: float = 10.0,
+        ca_file: str | None = None,
     ) -> None:
         if tls not in TLS_MODES:
             raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}, not {tls!r}")
@@ -93,6 +107,10 @@ class SmtpNotifier:
         self._password = password
         self._envelope_sender = sender.addr_spec
         self._message_id_domain = sender.domain
+        self.ca_file = ca_file
+        # Built once (loading the system store takes tens of milliseconds), reused by every
+        # connection; None for plain SMTP, which never negotiates TLS.
+        self._tls_context = tls_context(ca_file) if tls != "none" else None
 
     def __repr__(self) -> str:  # without the password: reprs end up in logs and test reports
         auth = f", username={self.username!r}" if self.username is not None else ""
@@ -118,6 +136,7 @@ class SmtpNotifier:
             password=self._password,
             use_tls=self.tls == "tls",
             start_tls=self.tls == "starttls",
+            tls_context=self._tls_context,
             timeout=self.timeout,
         )
         if refused:  # aiosmtplib raises when every recipient is refused; be explicit anyway
@@ -140,6 +159,16 @@ class SmtpNotifier:
         return mime
 
 
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """A client context that verifies the server's certificate and host name against the
+    system's CAs plus those in ``ca_file`` (PEM); raises OSError if the file cannot be
+    loaded."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if ca_file is not None:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
 def _one_line(text: str) -> str:
     """Escape what could start a forged log line (CR, LF, other controls)."""
     return "".join(
@@ -148,14 +177,31 @@ def _one_line(text: str) -> str:
 
 
 class ConsoleNotifier:
-    """Writes each message to the log at INFO instead of sending it: for development, where
-    the reset and verification links are read from the console. Never raises."""
+    """Writes each message to the log at INFO instead of sending it. Never raises.
 
-    def __init__(self, logger: logging.Logger | None = None) -> None:
+    In development the whole message is logged: that is where reset and verification links
+    are read. With ``show_content=False`` (production's log backend) only what was sent to
+    whom is logged: the kind and the recipient. Subject and body are withheld whole rather
+    than searched for tokens, so that no template, present or future, can put a link token
+    (or a code) in the log by carrying it in a form a redaction pattern does not know.
+    """
+
+    def __init__(self, logger: logging.Logger | None = None, *, show_content: bool = True) -> None:
         self._logger = logger or logging.getLogger("neodyme.mail")
+        self.show_content = show_content
 
     async def send(self, message: EmailMessage) -> None:
         try:
+            extra = {"email_kind": message.kind, "email_to": message.to}
+            if not self.show_content:
+                self._logger.info(
+                    "e-mail (not sent, log backend) kind=%s to=%s; subject and body withheld,"
+                    " any link token redacted",
+                    _one_line(message.kind),
+                    _one_line(message.to),
+                    extra=extra,
+                )
+                return
             body = "\n".join(f"    | {_one_line(line)}" for line in message.body.splitlines())
             self._logger.info(
                 "e-mail (not sent, console notifier) kind=%s to=%s subject=%s\n%s",
@@ -163,7 +209,7 @@ class ConsoleNotifier:
                 _one_line(message.to),
                 _one_line(message.subject),
                 body,
-                extra={"email_kind": message.kind, "email_to": message.to},
+                extra=extra,
             )
         except Exception:  # a development aid must not make delivery fail
             return

@@ -11,7 +11,7 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from neodyme_app.config import PREFIX, Settings, SettingsError, settings_table
@@ -29,12 +29,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     Workers default to one per core (one for memory://): on 2 cores, 2 workers served
     1.6-2.3x the GET /auth/me requests/s of one, at the same registrations/s and logins/s
-    (hashing uses the cores either way), for about 80 MB more memory (README, "Two
-    commands"). The event loop is uvloop, 1.4x asyncio's requests/s on GET /health."""
+    (hashing uses the cores either way), for about 80 MB more memory (docs/performance.md,
+    "Serving"). The event loop is uvloop, 1.4x asyncio's requests/s on GET /health."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
 
+    from neodyme_app.logs import configure_logging, granian_logging
+    from neodyme_app.metrics_server import serving_metrics
+
     args.workers = worker_count(settings, args.workers)
+    if settings.metrics and settings.metrics_port == args.port:
+        print(f"neodyme: {PREFIX}METRICS_PORT is the API port {args.port}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     if settings.uses_memory_storage and args.workers > 1:
         print("neodyme: memory:// lives in one process; serve it with --workers 1", file=sys.stderr)
         return EXIT_BAD_SETTINGS
@@ -45,7 +51,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.hash_concurrency == 0:
         cores = os.cpu_count() or 1
         os.environ[PREFIX + "HASH_CONCURRENCY"] = str(max(1, cores // args.workers))
-    Granian(
+    server = Granian(
         "neodyme_app.http.asgi:app_from_environment",
         factory=True,
         interface=Interfaces.ASGI,
@@ -54,8 +60,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         loop=Loops(args.loop),
         log_level=settings.log_level.lower(),  # type: ignore[arg-type]
-        log_access=settings.log_level == "DEBUG",
-    ).serve()
+        log_dictconfig=granian_logging(),  # granian's lines in our format (logs.py)
+        log_access=False,  # raw paths and query strings: ours is http/access_log.py
+    )
+    configure_logging(settings.log_level, settings.log_format)  # after granian's dictConfig
+    with serving_metrics(settings, args.host):  # before granian forks the workers
+        server.serve()
     return 0
 
 
@@ -85,6 +95,37 @@ def _db_purge_throttle(settings: Settings, args: argparse.Namespace) -> int:
     return _with_neodyme(settings, purge)
 
 
+def _outbox_status(settings: Settings, args: argparse.Namespace) -> int:
+    from neodyme_app.outbox_dispatcher import duration_text
+
+    async def status(container: Container) -> str:
+        backlog = await container.outbox_status()()
+        if backlog.oldest_pending_at is None:
+            oldest = "none"
+        else:
+            age = duration_text(container.clock().now() - backlog.oldest_pending_at)
+            oldest = f"{age} ago (queued {backlog.oldest_pending_at:%Y-%m-%d %H:%M:%S} UTC)"
+        return "\n".join(
+            [
+                f"pending: {backlog.pending} (not sent yet)",
+                f"failing: {backlog.failing} (of them, failed at least once; retried later)",
+                f"dead:    {backlog.dead} (given up; `neodyme outbox retry --dead` retries them)",
+                f"oldest pending: {oldest}",
+            ]
+        )
+
+    return _with_neodyme(settings, status, deliver=False)
+
+
+def _outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
+    async def retry(container: Container) -> str:
+        requeued = await container.retry_outbox()(dead=args.dead)
+        which = "failing and dead" if args.dead else "failing"
+        return f"re-queued {requeued} {which} e-mails; the running servers send them next"
+
+    return _with_neodyme(settings, retry, deliver=False)
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -94,14 +135,17 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def _with_neodyme(settings: Settings, work: Callable[[Container], Awaitable[str]]) -> int:
+def _with_neodyme(
+    settings: Settings, work: Callable[[Container], Awaitable[str]], *, deliver: bool = True
+) -> int:
     """Run ``work`` on an open neodyme and print what it returns; a domain error (an
-    unknown user, a weak password...) is one line on stderr and exit code 1."""
+    unknown user, a weak password...) is one line on stderr and exit code 1. ``deliver``:
+    send the e-mails due before exiting (see ``open_neodyme``)."""
     from neodyme_app.embedded import open_neodyme
     from neodyme_domain.errors import DomainError
 
     async def run() -> str:
-        async with open_neodyme(settings, migrate=False) as container:
+        async with open_neodyme(settings, migrate=False, deliver=deliver) as container:
             return await work(container)
 
     try:
@@ -172,13 +216,13 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
 
     from neodyme_domain.use_cases import SeedCommand
 
+    password = _read_password(args.password_stdin)
+
     async def seed(container: Container) -> str:
         first_names = FREQUENCY_LISTS["female_names"][:500] + FREQUENCY_LISTS["male_names"][:500]
-        command = SeedCommand(
-            args.users, args.password, first_names, FREQUENCY_LISTS["surnames"][:2000]
-        )
+        command = SeedCommand(args.users, password, first_names, FREQUENCY_LISTS["surnames"][:2000])
         users = await container.seed_users()(command)
-        return f"seeded {len(users)} users, all with the password {args.password!r}"
+        return f"seeded {len(users)} users, all with the password you gave"
 
     return _with_neodyme(settings, seed)
 
@@ -211,6 +255,22 @@ def build_parser() -> argparse.ArgumentParser:
         "purge-throttle", help="delete expired login throttle states (run now and then)"
     ).set_defaults(run=_db_purge_throttle)
 
+    outbox = commands.add_parser("outbox", help="the e-mail outbox").add_subparsers(
+        dest="outbox_command", required=True
+    )
+    outbox.add_parser(
+        "status", help="how many e-mails are pending, failing and dead, and the oldest's age"
+    ).set_defaults(run=_outbox_status)
+    retry = outbox.add_parser(
+        "retry",
+        help="make the failing e-mails due now",
+        description="Failing e-mails are sent at the running servers' next poll instead of"
+        " after their backoff. With --dead, the e-mails given up after"
+        " NEODYME_OUTBOX_MAX_ATTEMPTS are queued again too, with a full budget of attempts.",
+    )
+    retry.add_argument("--dead", action="store_true", help="also the given-up (dead) e-mails")
+    retry.set_defaults(run=_outbox_retry)
+
     users = commands.add_parser("users", help="manage accounts").add_subparsers(
         dest="users_command", required=True
     )
@@ -237,21 +297,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="create many realistic users quickly (demos, load tests)",
         description="Creates N users with plausible names (from zxcvbn's name lists) and"
         " addresses at example.com. For speed, the password is hashed ONCE and that same"
-        " hash is stored for every seeded user: they all share one password (--password)."
-        " No welcome e-mails are queued and no events are recorded.",
+        " hash is stored for every seeded user: they all share one password, which must"
+        " pass the password policy. It is prompted for, or read from stdin with"
+        " --password-stdin, and never printed. No welcome e-mails are queued and no events"
+        " are recorded.",
     )
     seed.add_argument("--users", type=int, required=True, metavar="N")
-    seed.add_argument("--password", default="Seeded-Password-1!")
+    seed.add_argument("--password-stdin", action="store_true")
     seed.set_defaults(run=_seed)
 
     commands.add_parser("settings", help="list the NEODYME_* variables").set_defaults(run=_settings)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """``environ``: the variables to read settings from, ``os.environ`` by default."""
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(environ)
     except SettingsError as exc:
         print(f"neodyme: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS

@@ -2,12 +2,16 @@
 
 Every value is checked before the service starts: a bad value stops it with a one-line
 message naming the variable (the CLI exits with code 2), rather than failing on the first
-request that happens to need it.
+request that happens to need it. So is every ``NEODYME_*`` variable that names no setting
+(``NEODYME_SMPT_HOST``: a typo silently ignored is a setting silently at its default),
+except those of neodyme's own test and benchmark tooling, under ``RESERVED_PREFIXES``.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import math
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -19,12 +23,27 @@ from typing import Any
 
 from sqlalchemy.exc import ArgumentError
 
+from neodyme_adapters.argon2_hasher import (
+    OWASP_MINIMUM_MEMORY_KIB,
+    Argon2Parameters,
+    owasp_minimum_memory_kib,
+    parameter_problem,
+)
+from neodyme_adapters.smtp_notifier import tls_context
 from neodyme_adapters.sqlalchemy.engine import to_async_url
 from neodyme_domain.passwords import PolicyProfile
 from neodyme_domain.throttling import LoginLimits, ThrottleLimits
+from neodyme_domain.use_cases.deliver_outbox import MAX_ATTEMPTS
 
 PREFIX = "NEODYME_"
+RESERVED_PREFIXES = ("NEODYME_TEST_", "NEODYME_BENCH_", "NEODYME_FUZZ_")
+"""Variables of the test suite, the benchmarks and the fuzzer (``NEODYME_TEST_DATABASE_URL``,
+``NEODYME_BENCH_DATABASE_URL``, ``NEODYME_FUZZ_SEED``...): not settings, and not refused
+as unknown ones. No setting's name starts with ``test_``, ``bench_`` or ``fuzz_``."""
 MIN_PRODUCTION_SECRET_BYTES = 32
+MAX_JWT_LEEWAY = 300
+"""Seconds. Clocks further apart than five minutes are broken, not skewed (RFC 7519's
+"a few minutes"); a larger leeway would only lengthen the life of expired tokens."""
 DEV_SECRET_FILE = Path(".neodyme-dev-secret")
 
 
@@ -40,6 +59,20 @@ class SmtpTls(StrEnum):
     TLS = "tls"
 
 
+class EmailBackend(StrEnum):
+    """How e-mails leave: ``auto`` is smtp when ``NEODYME_SMTP_HOST`` is set, else log
+    (refused in production, where a forgotten SMTP host would drop every e-mail quietly)."""
+
+    AUTO = "auto"
+    SMTP = "smtp"
+    LOG = "log"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class SettingsError(ValueError):
     """A setting that cannot be used; ``str()`` is the one-line message for the operator."""
 
@@ -51,10 +84,24 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be zero or a positive integer")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
-    if not value > 0:  # also refuses nan
+    if not 0 < value < math.inf:  # also refuses nan
         raise ValueError("must be a positive number")
+    return value
+
+
+def _jwt_leeway(raw: str) -> int:
+    value = _non_negative_int(raw)
+    if value > MAX_JWT_LEEWAY:
+        raise ValueError(f"must be at most {MAX_JWT_LEEWAY} seconds")
     return value
 
 
@@ -63,6 +110,11 @@ def _port(raw: str) -> int:
     if not 0 < value < 65536:
         raise ValueError("must be a TCP port (1-65535)")
     return value
+
+
+def _port_or_none(raw: str) -> int | None:
+    """A TCP port; empty or 0: none."""
+    return None if raw in {"", "0"} else _port(raw)
 
 
 def _boolean(raw: str) -> bool:
@@ -101,14 +153,25 @@ def _optional(raw: str) -> str | None:
     return raw or None
 
 
+def _ca_file(raw: str) -> str | None:
+    """A PEM bundle that loads, checked at start rather than at the first e-mail."""
+    if not raw:
+        return None
+    try:
+        tls_context(raw)
+    except OSError as exc:  # missing, unreadable, or not PEM certificates (ssl.SSLError)
+        raise ValueError(f"cannot load it as PEM CA certificates ({exc})") from None
+    return raw
+
+
 def _setting(default: Any, parse: Callable[[str], Any] = str, doc: str = "") -> Any:
     return field(default=default, metadata={"parse": parse, "doc": doc})
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """All configuration. Field ``x`` is read from ``NEODYME_X``; the README's table is
-    generated from the ``doc`` metadata below (``neodyme settings``)."""
+    """All configuration. Field ``x`` is read from ``NEODYME_X``; the table of
+    docs/configuration.md is generated from the ``doc`` metadata below (``neodyme settings``)."""
 
     environment: Environment = _setting(
         Environment.DEVELOPMENT, Environment, "development, testing or production"
@@ -129,15 +192,37 @@ class Settings:
     )
     jwt_issuer: str = _setting("neodyme", doc="`iss` claim")
     jwt_audience: str = _setting("neodyme-api", doc="`aud` claim")
-    smtp_host: str | None = _setting(None, _optional, "SMTP server; unset: e-mails are logged")
+    jwt_leeway: int = _setting(
+        10,
+        _jwt_leeway,
+        "seconds of clock difference allowed when checking a token's `iat`, `nbf` and `exp`"
+        f" (0-{MAX_JWT_LEEWAY}), for servers whose clocks differ a little",
+    )
+    email_backend: EmailBackend = _setting(
+        EmailBackend.AUTO,
+        EmailBackend,
+        "smtp, log or auto (smtp if SMTP_HOST is set, else log); production needs SMTP_HOST"
+        " unless this is log, and its log backend never logs a link or its token",
+    )
+    smtp_host: str | None = _setting(
+        None, _optional, "SMTP server; unset: e-mails are logged (EMAIL_BACKEND)"
+    )
     smtp_port: int = _setting(587, _port, "SMTP port")
     smtp_username: str | None = _setting(None, _optional, "SMTP login (optional)")
     smtp_password: str | None = _setting(None, _optional, "SMTP password (optional)")
     smtp_tls: SmtpTls = _setting(SmtpTls.STARTTLS, SmtpTls, "none, starttls or tls")
-    smtp_timeout: float = _setting(10.0, float, "seconds before an SMTP attempt is given up")
+    smtp_ca_file: str | None = _setting(
+        None,
+        _ca_file,
+        "PEM file of CA certificates trusted for the SMTP server's certificate in addition to"
+        " the system's (a private CA, a self-signed relay); verification is always on",
+    )
+    smtp_timeout: float = _setting(
+        10.0, _positive_float, "seconds before an SMTP attempt is given up"
+    )
     email_from: str = _setting("neodyme <no-reply@neodyme.local>", doc="From address")
     outbox_poll_seconds: float = _setting(
-        5.0, float, "how often the e-mail dispatcher looks for due retries"
+        5.0, _positive_float, "how often the e-mail dispatcher looks for due retries"
     )
     outbox_retry_seconds: float = _setting(
         2.0,
@@ -146,6 +231,13 @@ class Settings:
     )
     outbox_max_retry_seconds: float = _setting(
         600.0, _positive_float, "longest wait between two attempts to send an e-mail, seconds"
+    )
+    outbox_max_attempts: int = _setting(
+        MAX_ATTEMPTS,
+        _positive_int,
+        "attempts to send an e-mail before it is given up (dead, logged at ERROR, kept for"
+        " `neodyme outbox retry --dead`); the default spans about 3 days at the default"
+        " retry delays: 2+4+...+512 s (17 min) then 430 waits of 600 s",
     )
     outbox_lease_seconds: float = _setting(
         60.0,
@@ -194,15 +286,27 @@ class Settings:
         False, _boolean, "refuse common passwords under the book policy too (always on in nist)"
     )
     log_level: str = _setting("INFO", str.upper, "DEBUG, INFO, WARNING, ERROR")
+    log_format: LogFormat = _setting(
+        LogFormat.TEXT, LogFormat, "text (a line for people) or json (one object a line)"
+    )
+    access_log: bool | None = _setting(
+        None, _boolean, "one `neodyme.access` line per request; unset: on, except in development"
+    )
     argon2_memory_kib: int = _setting(19456, _positive_int, "argon2id memory cost, KiB")
     argon2_time_cost: int = _setting(2, _positive_int, "argon2id passes")
     argon2_parallelism: int = _setting(1, _positive_int, "argon2id lanes")
-    hash_concurrency: int = _setting(0, int, "concurrent hashes per process; 0 = one per CPU core")
+    hash_concurrency: int = _setting(
+        0, _non_negative_int, "concurrent hashes per process; 0 = one per CPU core"
+    )
     hash_queue_limit: int = _setting(
-        128, int, "hashes that may wait for a thread; beyond it: 503 with Retry-After at once"
+        128,
+        _non_negative_int,
+        "hashes that may wait for a thread; beyond it: 503 with Retry-After at once",
     )
     request_timeout: float = _setting(
-        10.0, float, "seconds before a request is abandoned with 503 (never a hanging client)"
+        10.0,
+        _positive_float,
+        "seconds before a request is abandoned with 503 (never a hanging client)",
     )
     max_body_bytes: int = _setting(65536, _positive_int, "largest accepted request body")
     db_pool_size: int = _setting(
@@ -210,11 +314,20 @@ class Settings:
     )
     db_timeout: float = _setting(
         3.0,
-        float,
+        _positive_float,
         "seconds to get a working database connection (pool, connect, liveness check);"
         " past it: 503",
     )
     docs: bool = _setting(True, _boolean, "serve the OpenAPI page under /schema")
+    metrics: bool = _setting(
+        True, _boolean, "Prometheus metrics: GET /metrics, or on METRICS_PORT (docs/operations.md)"
+    )
+    metrics_port: int | None = _setting(
+        None,
+        _port_or_none,
+        "serve the metrics on this port (same host as the API; `neodyme serve` only) and not"
+        " at /metrics on the API port; unset or 0: on the API port",
+    )
 
     @property
     def access_ttl(self) -> timedelta:
@@ -264,12 +377,42 @@ class Settings:
         return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
     @property
+    def access_log_enabled(self) -> bool:
+        """Off in development by default: there the console is for the developer's own
+        lines, and every reload of a page would add a few. Its lines are INFO records, so
+        a log level above INFO silences it too (as uvicorn's does)."""
+        wanted = self.access_log
+        if wanted is None:
+            wanted = self.environment is not Environment.DEVELOPMENT
+        return wanted and self.log_level in {"DEBUG", "INFO"}
+
+    @property
     def uses_memory_storage(self) -> bool:
         return self.database_url == "memory://"
+
+    @property
+    def email_delivery(self) -> EmailBackend:
+        """smtp or log: what ``auto`` comes to."""
+        if self.email_backend is EmailBackend.AUTO:
+            return EmailBackend.SMTP if self.smtp_host else EmailBackend.LOG
+        return self.email_backend
+
+    @property
+    def argon2_parameters(self) -> Argon2Parameters:
+        return Argon2Parameters(
+            memory_kib=self.argon2_memory_kib,
+            time_cost=self.argon2_time_cost,
+            parallelism=self.argon2_parallelism,
+        )
+
+    @property
+    def jwt_leeway_delta(self) -> timedelta:
+        return timedelta(seconds=self.jwt_leeway)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        _refuse_unknown_variables(env)
         values: dict[str, Any] = {}
         for spec in fields(cls):
             name = PREFIX + spec.name.upper()
@@ -284,6 +427,7 @@ class Settings:
 
     def validated(self) -> Settings:
         """Check rules across values; in development, supply the generated secret."""
+        _check_numbers(self)  # first: the rules across values assume sensible numbers
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL={self.log_level!r} is not a log level")
         if self.login_max_lockout_seconds < self.login_lockout_seconds:
@@ -295,6 +439,8 @@ class Settings:
             _networks(self.trusted_proxies)
         except ValueError as exc:
             raise SettingsError(f"{PREFIX}TRUSTED_PROXIES is not valid: {exc}") from None
+        for check in (_check_email_backend, _check_argon2, _check_jwt_leeway):
+            check(self)
         if not self.secret_key:
             if self.environment is Environment.DEVELOPMENT:
                 return replace(self, secret_key=load_development_secret())
@@ -318,6 +464,85 @@ def _reason(exc: ValueError) -> str:
     return message
 
 
+def _refuse_unknown_variables(env: Mapping[str, str]) -> None:
+    """A ``NEODYME_*`` variable that names no setting is refused, with the closest name: as
+    Kratos refuses an unknown key in its configuration, rather than run on a default the
+    operator believes changed. The tooling's own prefixes (``RESERVED_PREFIXES``) pass."""
+    known = [spec.name.upper() for spec in fields(Settings)]
+    for name in sorted(env):
+        if not name.startswith(PREFIX) or name.startswith(RESERVED_PREFIXES):
+            continue
+        suffix = name.removeprefix(PREFIX)
+        if suffix in known:
+            continue
+        # The part after the prefix only: every name shares "NEODYME_", which would make
+        # any two look alike.
+        close = difflib.get_close_matches(suffix.upper(), known, n=1)
+        hint = f"did you mean {PREFIX}{close[0]}?" if close else "`neodyme settings` lists them"
+        raise SettingsError(f"{name} is not a setting; {hint}")
+
+
+_NUMBER_TYPES = frozenset({"int", "float", "int | None", "float | None"})
+
+
+def _check_numbers(settings: Settings) -> None:
+    """Values given in Python (``Settings(...)``, the in-process API) never met the parsers
+    that check the environment's: run each number through its parser again, so that a
+    nonsensical number (negative concurrency, zero pool, NaN timeout) is refused however it
+    came, in every environment."""
+    for spec in fields(settings):
+        value = getattr(settings, spec.name)
+        if spec.type not in _NUMBER_TYPES or value is None:
+            continue
+        try:
+            spec.metadata["parse"](str(value))
+        except ValueError as exc:
+            name = PREFIX + spec.name.upper()
+            raise SettingsError(f"{name}={value!r} is not valid: {_reason(exc)}") from None
+
+
+def _check_email_backend(settings: Settings) -> None:
+    if settings.email_backend is EmailBackend.SMTP and not settings.smtp_host:
+        raise SettingsError(f"{PREFIX}EMAIL_BACKEND=smtp needs {PREFIX}SMTP_HOST")
+    if (
+        settings.environment is Environment.PRODUCTION
+        and settings.email_backend is EmailBackend.AUTO
+        and not settings.smtp_host
+    ):
+        raise SettingsError(
+            f"{PREFIX}SMTP_HOST must be set in production (or set {PREFIX}EMAIL_BACKEND=log"
+            " to log that e-mails were sent, without sending them)"
+        )
+
+
+def _check_argon2(settings: Settings) -> None:
+    """Parameters argon2 cannot run with are refused everywhere; below OWASP's minimum, in
+    production (a cheap test setting must never reach it)."""
+    parameters = settings.argon2_parameters
+    names = f"{PREFIX}ARGON2_MEMORY_KIB={parameters.memory_kib}"
+    if problem := parameter_problem(parameters):
+        raise SettingsError(
+            f"{names}, {PREFIX}ARGON2_TIME_COST={parameters.time_cost},"
+            f" {PREFIX}ARGON2_PARALLELISM={parameters.parallelism}: {problem}"
+        )
+    minimum = owasp_minimum_memory_kib(parameters.time_cost)
+    if settings.environment is Environment.PRODUCTION and parameters.memory_kib < minimum:
+        pairs = ", ".join(f"m={m} t={t}" for t, m in OWASP_MINIMUM_MEMORY_KIB.items())
+        raise SettingsError(
+            f"{names} with {PREFIX}ARGON2_TIME_COST={parameters.time_cost} is below OWASP's"
+            f" argon2id minimum, refused in production: at that time cost, memory must be at"
+            f" least {minimum} KiB (OWASP: {pairs}+)"
+        )
+
+
+def _check_jwt_leeway(settings: Settings) -> None:
+    if settings.jwt_leeway >= settings.access_token_ttl:
+        raise SettingsError(
+            f"{PREFIX}JWT_LEEWAY={settings.jwt_leeway} must be shorter than"
+            f" {PREFIX}ACCESS_TOKEN_TTL={settings.access_token_ttl}"
+        )
+
+
 def load_development_secret(path: Path = DEV_SECRET_FILE) -> str:
     """The development secret: generated once, kept in an untracked file so that tokens
     survive restarts of ``make run``. Never used in production."""
@@ -330,7 +555,7 @@ def load_development_secret(path: Path = DEV_SECRET_FILE) -> str:
 
 
 def settings_table() -> str:
-    """The configuration table of the README, so documentation cannot drift from code."""
+    """The table of docs/configuration.md, so documentation cannot drift from code."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for spec in fields(Settings):
         default = "" if spec.default in (None, "") else f"`{spec.default}`"

@@ -17,9 +17,10 @@ from neodyme_adapters.clock import SystemClock
 from neodyme_adapters.common_passwords import common_passwords
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
+from neodyme_adapters.prometheus_metrics import PrometheusMetrics
 from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
-from neodyme_app.config import IpNetwork, Settings
+from neodyme_app.config import Environment, IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
 from neodyme_domain.throttling import LoginLimits
@@ -35,12 +36,14 @@ from neodyme_domain.use_cases import (
     ListSecurityEvents,
     ListUsers,
     Logout,
+    OutboxStatus,
     PurgeExpiredThrottles,
     RefreshTokens,
     RegisterUser,
     RequestPasswordReset,
     RequestVerification,
     ResetPassword,
+    RetryOutbox,
     SeedUsers,
     SetUserActive,
     UpdateProfile,
@@ -53,13 +56,23 @@ def _storage(settings: Settings) -> str:
 
 
 def _notifier_kind(settings: Settings) -> str:
-    return "smtp" if settings.smtp_host else "console"
+    return settings.email_delivery.value
+
+
+def _shows_email_content(settings: Settings) -> bool:
+    """The log backend prints whole messages, links included, except in production: there
+    it says what was sent to whom, and a link's token never reaches the log."""
+    return settings.environment is not Environment.PRODUCTION
 
 
 def _connect_timeout(settings: Settings) -> float | None:
     """PostgreSQL: a bound on getting a live connection. SQLite waits for its write lock
     (``busy_timeout``) instead; see ``neodyme_adapters.sqlalchemy.engine``."""
     return settings.db_timeout if settings.database_url.startswith("postgres") else None
+
+
+def _metrics(settings: Settings) -> PrometheusMetrics | None:
+    return PrometheusMetrics() if settings.metrics else None
 
 
 def _password_policy(settings: Settings) -> PasswordPolicy:
@@ -80,6 +93,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
+    metrics = providers.Singleton(_metrics, settings)
+    """None with NEODYME_METRICS=false: then nothing is observed or counted."""
     password_policy = providers.Singleton(_password_policy, settings)
     trusted_proxies = providers.Singleton(_trusted_proxies, settings)
     # Values derived from the (frozen) settings are made once, not for every use case built
@@ -104,6 +119,7 @@ class Container(containers.DeclarativeContainer):
         ),
         max_concurrency=settings.provided.hash_concurrency,
         queue_limit=settings.provided.hash_queue_limit,
+        observer=metrics,
     )
     tokens = providers.Singleton(
         JwtTokenService,
@@ -113,6 +129,7 @@ class Container(containers.DeclarativeContainer):
         audience=settings.provided.jwt_audience,
         access_ttl=settings.provided.access_ttl,
         refresh_ttl=settings.provided.refresh_ttl,
+        leeway=settings.provided.jwt_leeway_delta,
     )
     notifier = providers.Selector(
         providers.Callable(_notifier_kind, settings),
@@ -125,8 +142,13 @@ class Container(containers.DeclarativeContainer):
             password=settings.provided.smtp_password,
             tls=settings.provided.smtp_tls,
             timeout=settings.provided.smtp_timeout,
+            ca_file=settings.provided.smtp_ca_file,
         ),
-        console=providers.Singleton(ConsoleNotifier, logger=logging.getLogger("neodyme.email")),
+        log=providers.Singleton(
+            ConsoleNotifier,
+            logger=logging.getLogger("neodyme.email"),
+            show_content=providers.Callable(_shows_email_content, settings),
+        ),
     )
 
     engine = providers.Singleton(
@@ -134,11 +156,12 @@ class Container(containers.DeclarativeContainer):
         settings.provided.database_url,
         pool_size=settings.provided.db_pool_size,
         pool_timeout=settings.provided.db_timeout,
+        pool_observer=metrics,
     )
     memory_database = providers.Singleton(MemoryDatabase)
 
     dispatcher = providers.Singleton(
-        OutboxDispatcher, poll_seconds=settings.provided.outbox_poll_seconds
+        OutboxDispatcher, poll_seconds=settings.provided.outbox_poll_seconds, clock=clock
     )
     uow = providers.Selector(
         providers.Callable(_storage, settings),
@@ -147,6 +170,7 @@ class Container(containers.DeclarativeContainer):
             engine=engine,
             after_commit=dispatcher.provided.wake,
             connect_timeout=connect_timeout,
+            pool_observer=metrics,
         ),
         memory=providers.Factory(
             InMemoryUnitOfWork, memory_database, after_commit=dispatcher.provided.wake
@@ -159,6 +183,7 @@ class Container(containers.DeclarativeContainer):
             engine=engine,
             connect_timeout=connect_timeout,
             read_only=True,
+            pool_observer=metrics,
         ),
         memory=providers.Factory(InMemoryUnitOfWork, memory_database, read_only=True),
     )
@@ -181,6 +206,7 @@ class Container(containers.DeclarativeContainer):
         tokens=tokens,
         clock=clock,
         limits=login_limits,
+        monitor=metrics,
     )
     purge_throttle = providers.Factory(PurgeExpiredThrottles, uow=uow, clock=clock)
     refresh_tokens = providers.Factory(RefreshTokens, uow=uow, tokens=tokens, clock=clock)
@@ -194,7 +220,10 @@ class Container(containers.DeclarativeContainer):
         retry_base=settings.provided.outbox_retry,
         retry_ceiling=settings.provided.outbox_max_retry,
         lease=settings.provided.outbox_lease,
+        max_attempts=settings.provided.outbox_max_attempts,
     )
+    outbox_status = providers.Factory(OutboxStatus, uow=reader)
+    retry_outbox = providers.Factory(RetryOutbox, uow=uow, clock=clock)
     logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
     change_password = providers.Factory(
         ChangePassword, uow=uow, hasher=hasher, policy=password_policy, clock=clock
@@ -219,7 +248,9 @@ class Container(containers.DeclarativeContainer):
     set_user_active = providers.Factory(SetUserActive, uow=uow, clock=clock)
     list_security_events = providers.Factory(ListSecurityEvents, uow=reader)
     find_user = providers.Factory(FindUserByEmail, uow=reader)
-    seed_users = providers.Factory(SeedUsers, uow=uow, hasher=hasher, clock=clock)
+    seed_users = providers.Factory(
+        SeedUsers, uow=uow, hasher=hasher, policy=password_policy, clock=clock
+    )
 
 
 def build_container(settings: Settings) -> Container:

@@ -20,7 +20,13 @@ from neodyme_domain.errors import (
     ValidationFailed,
     WeakPassword,
 )
-from neodyme_domain.messages import EmailMessage, OutboxEntry, RequestOrigin, SecurityEvent
+from neodyme_domain.messages import (
+    EmailMessage,
+    OutboxBacklog,
+    OutboxEntry,
+    RequestOrigin,
+    SecurityEvent,
+)
 from neodyme_domain.model import Email, User, UserId
 from neodyme_domain.passwords import BOOK_POLICY, PasswordPolicy
 from neodyme_domain.tokens import AccessClaims, RefreshClaims, RefreshTokenRecord, TokenPair
@@ -37,6 +43,7 @@ __all__ = [
     "InvalidCredentials",
     "InvalidLink",
     "InvalidToken",
+    "OutboxBacklog",
     "OutboxEntry",
     "PasswordPolicy",
     "RefreshClaims",

@@ -80,6 +80,24 @@ class OutboxEntry:
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+    dead_at: datetime | None = None
+    """When delivery was given up (after the last allowed attempt); never claimed again
+    unless an operator puts it back (``neodyme outbox retry --dead``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    """The outbox at a glance, for operators (``neodyme outbox status``) and metrics.
+
+    ``pending``: not sent and not given up; ``failing``: those of them that failed at least
+    once (waiting for a retry); ``dead``: given up; ``oldest_pending_at``: when the oldest
+    pending e-mail was queued (how late the outbox runs), None when nothing is pending.
+    """
+
+    pending: int
+    failing: int
+    dead: int
+    oldest_pending_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Literal, Protocol, Self
 
-from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId
 from neodyme_domain.pagination import Position
 from neodyme_domain.throttling import ThrottleState
@@ -89,6 +89,19 @@ class Outbox(Protocol):
 
     async def mark_failed(self, entry_id: uuid.UUID, error: str, retry_at: datetime) -> None:
         """Count one more failed attempt and schedule the next at ``retry_at``."""
+
+    async def mark_dead(self, entry_id: uuid.UUID, error: str, at: datetime) -> None:
+        """Count the last failed attempt and give up: the entry is dead, never claimed
+        again (until ``requeue`` with ``include_dead``)."""
+
+    async def backlog(self) -> OutboxBacklog:
+        """Counts of the unsent entries. Reads only unsent rows, not the history of sent
+        ones, so it stays cheap as the outbox grows."""
+
+    async def requeue(self, now: datetime, *, include_dead: bool) -> int:
+        """Make every failing entry (unsent, not dead, attempted at least once) due at
+        ``now``; with ``include_dead`` dead entries too, revived with their attempts reset
+        to zero (a full budget again). Returns how many entries were touched."""
 
 
 class EventRecorder(Protocol):
@@ -203,3 +216,21 @@ class TokenService(Protocol):
 class Notifier(Protocol):
     async def send(self, message: EmailMessage) -> None:
         """Deliver now, or raise: the outbox dispatcher retries failures."""
+
+
+LoginOutcome = Literal["success", "invalid", "locked", "inactive"]
+"""How a login ended: tokens issued; wrong password or unknown address (one outcome, as
+for the caller); refused by throttling; right password on a deactivated account."""
+
+LockoutScope = Literal["account", "address"]
+
+
+class LoginMonitor(Protocol):
+    """What operators count about sign-in (the metrics): each login's outcome and each
+    lockout that takes effect. Told after the fact, on the login's own path: an
+    implementation only increments, never blocks and never raises."""
+
+    def login(self, outcome: LoginOutcome) -> None: ...
+
+    def lockout(self, scope: LockoutScope) -> None:
+        """A throttle key (one account, or one client address) has just been locked out."""

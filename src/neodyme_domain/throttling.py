@@ -123,6 +123,12 @@ def register_failure(
     )
 
 
+def starts_lockout(before: ThrottleState | None, after: ThrottleState, now: datetime) -> bool:
+    """True if the failure that made ``after`` of ``before`` (``register_failure``) locked
+    the key out: a lockout's start, counted once, not each refusal while it lasts."""
+    return after.is_locked(now) and not (before is not None and before.is_locked(now))
+
+
 def _with_expiry(state: ThrottleState, limits: ThrottleLimits) -> ThrottleState:
     expires = state.window_start + limits.window
     if state.locked_until is not None:

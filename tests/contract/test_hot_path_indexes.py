@@ -113,3 +113,28 @@ async def test_no_hot_path_statement_needs_a_sequential_scan(settings: Settings)
 
     assert len(plans) >= 15, "the flows ran and their statements were recorded"
     assert [sql for sql, nodes in plans.items() if "Seq Scan" in nodes] == []
+
+
+async def test_the_outbox_status_and_retry_read_only_the_unsent_emails(settings: Settings) -> None:
+    """Not hot paths (an operator's command, a metrics scrape), but the outbox keeps every
+    sent e-mail: reading the backlog or re-queueing must go through the index on
+    ``sent_at``, not over the whole history."""
+    recorded: Recorded = []
+
+    def record(_conn: Connection, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        if READS_ROWS.search(sql):
+            recorded.append((sql, params))
+
+    async with open_neodyme(settings, migrate=False, deliver=False) as neodyme:
+        engine = neodyme.engine()
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            await neodyme.outbox_status()()
+            await neodyme.retry_outbox()(dead=True)
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+            plans = await explain_with_sequential_scans_off(engine, list(dict(recorded).items()))
+        finally:
+            await empty_tables(engine)
+
+    assert len(plans) == 3, "the backlog, the failing and the dead were recorded"
+    assert [sql for sql, nodes in plans.items() if "Seq Scan" in nodes] == []

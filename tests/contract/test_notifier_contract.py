@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_domain.messages import EmailMessage
 from neodyme_domain.model import Email, User
 from neodyme_domain.ports import Notifier
+from tests.support.certificates import PrivateCa
 from tests.support.smtp import SmtpSink
 
 FROM = "neodyme <no-reply@neodyme.test>"
@@ -220,6 +222,54 @@ async def test_smtp_never_falls_back_to_plain_text_when_tls_is_asked_for(
         await asyncio.wait_for(notifier.send(welcome()), timeout=5.0)
 
     assert sink.messages == []
+
+
+@pytest.fixture(scope="module")
+def private_ca() -> PrivateCa:
+    return PrivateCa()
+
+
+@pytest.fixture(scope="module")
+def ca_file(private_ca: PrivateCa, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(private_ca.write_ca(tmp_path_factory.mktemp("ca")))
+
+
+@pytest.mark.parametrize(("tls", "implicit"), [("starttls", False), ("tls", True)])
+async def test_smtp_delivers_over_tls_to_a_server_whose_ca_it_was_told_to_trust(
+    private_ca: PrivateCa, ca_file: str, tls: str, implicit: bool
+) -> None:
+    with SmtpSink(tls_context=private_ca.server_context(), implicit_tls=implicit) as tls_sink:
+        await smtp_notifier(tls_sink, tls=tls, ca_file=ca_file).send(welcome())
+
+        [received] = tls_sink.received
+
+    assert received.tls
+    assert received.message["To"] == "ada@example.com"
+
+
+@pytest.mark.parametrize(("tls", "implicit"), [("starttls", False), ("tls", True)])
+async def test_smtp_refuses_a_certificate_it_has_no_reason_to_trust(
+    private_ca: PrivateCa, tls: str, implicit: bool
+) -> None:
+    # The system's CAs do not include the tests' private one: verification is on.
+    with SmtpSink(tls_context=private_ca.server_context(), implicit_tls=implicit) as tls_sink:
+        # STARTTLS raises the ssl module's error, implicit TLS aiosmtplib's connect error.
+        with pytest.raises((aiosmtplib.SMTPException, ssl.SSLError), match="VERIFY_FAILED"):
+            await smtp_notifier(tls_sink, tls=tls, timeout=2.0).send(welcome())
+
+        assert tls_sink.messages == []
+
+
+async def test_smtp_checks_the_host_name_of_a_trusted_certificate(
+    private_ca: PrivateCa, ca_file: str
+) -> None:
+    # A certificate from the trusted CA, but for another server than the one asked for.
+    with SmtpSink(tls_context=private_ca.server_context("mail.example.com")) as tls_sink:
+        notifier = smtp_notifier(tls_sink, tls="starttls", ca_file=ca_file, timeout=2.0)
+        with pytest.raises(ssl.SSLCertVerificationError, match="IP address mismatch"):
+            await notifier.send(welcome())
+
+        assert tls_sink.messages == []
 
 
 def test_smtp_repr_never_shows_the_password() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from neodyme_domain.messages import EmailMessage, OutboxEntry
+from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry
 from tests.contract.conftest import UowFactory
 from tests.support.builders import a_message
 
@@ -151,3 +151,128 @@ async def test_concurrent_claims_never_return_the_same_entry(uow_factory: UowFac
     claimed = [entry.id for batch in batches for entry in batch]
     assert len(claimed) == len(set(claimed)) == 12
     assert await claim(uow_factory, now) == []
+
+
+async def fail(uow_factory: UowFactory, entry: OutboxEntry, retry_at: datetime) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.mark_failed(entry.id, "SMTPConnectError: refused", retry_at)
+        await uow.commit()
+
+
+async def kill(uow_factory: UowFactory, entry: OutboxEntry, at: datetime) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.mark_dead(entry.id, "SMTPConnectError: refused for good", at)
+        await uow.commit()
+
+
+async def backlog(uow_factory: UowFactory) -> OutboxBacklog:
+    async with uow_factory() as uow:
+        return await uow.outbox.backlog()
+
+
+async def requeue(uow_factory: UowFactory, now: datetime, *, include_dead: bool) -> int:
+    async with uow_factory() as uow:
+        requeued = await uow.outbox.requeue(now, include_dead=include_dead)
+        await uow.commit()
+    return requeued
+
+
+async def test_a_dead_entry_counts_its_last_attempt_and_is_never_claimed_again(
+    uow_factory: UowFactory,
+) -> None:
+    await add(uow_factory, a_message("dead@example.com"), T0)
+    await add(uow_factory, a_message("alive@example.com"), T0 + timedelta(seconds=1))
+    [dead, _alive] = await claim(uow_factory, T0 + timedelta(seconds=1))
+
+    await kill(uow_factory, dead, T0 + timedelta(seconds=2))
+
+    later = await claim(uow_factory, T0 + timedelta(days=30))
+    assert [entry.message.to for entry in later] == ["alive@example.com"]
+
+
+async def test_an_empty_outbox_has_no_backlog(uow_factory: UowFactory) -> None:
+    assert await backlog(uow_factory) == OutboxBacklog(
+        pending=0, failing=0, dead=0, oldest_pending_at=None
+    )
+
+
+async def test_the_backlog_counts_unsent_entries_by_state(uow_factory: UowFactory) -> None:
+    for offset, to in enumerate(["sent", "dead", "failing", "fresh"]):
+        await add(uow_factory, a_message(f"{to}@example.com"), T0 + timedelta(seconds=offset))
+    sent, dead, failing, _fresh = await claim(uow_factory, T0 + timedelta(seconds=3))
+    async with uow_factory() as uow:
+        await uow.outbox.mark_sent(sent.id, T0 + timedelta(seconds=4))
+        await uow.commit()
+    await kill(uow_factory, dead, T0 + timedelta(seconds=4))
+    await fail(uow_factory, failing, T0 + timedelta(minutes=5))
+
+    assert await backlog(uow_factory) == OutboxBacklog(
+        pending=2,
+        failing=1,
+        dead=1,
+        oldest_pending_at=T0 + timedelta(seconds=2),  # "failing": sent and dead are not pending
+    )
+
+
+async def test_requeue_makes_failing_entries_due_now_and_leaves_the_others(
+    uow_factory: UowFactory,
+) -> None:
+    await add(uow_factory, a_message("failing@example.com"), T0)
+    await add(uow_factory, a_message("dead@example.com"), T0 + timedelta(seconds=1))
+    await add(uow_factory, a_message("later@example.com"), T0 + timedelta(hours=1))
+    failing, dead = await claim(uow_factory, T0 + timedelta(seconds=1))
+    await fail(uow_factory, failing, T0 + timedelta(hours=2))
+    await kill(uow_factory, dead, T0)
+    now = T0 + timedelta(minutes=1)
+
+    assert await requeue(uow_factory, now, include_dead=False) == 1
+
+    [due] = await claim(uow_factory, now)
+    assert due.message.to == "failing@example.com"
+    assert due.attempts == 1, "its attempts are kept"
+    assert (await backlog(uow_factory)).dead == 1
+
+
+async def test_requeue_with_dead_revives_them_with_their_attempts_reset(
+    uow_factory: UowFactory,
+) -> None:
+    await add(uow_factory, a_message("dead@example.com"), T0)
+    [dead] = await claim(uow_factory, T0)
+    await fail(uow_factory, dead, T0 + timedelta(seconds=1))
+    [dead] = await claim(uow_factory, T0 + timedelta(seconds=1))
+    await kill(uow_factory, dead, T0 + timedelta(seconds=2))
+    now = T0 + timedelta(days=1)
+
+    assert await requeue(uow_factory, now, include_dead=True) == 1
+
+    assert await backlog(uow_factory) == OutboxBacklog(
+        pending=1, failing=0, dead=0, oldest_pending_at=T0
+    )
+    [revived] = await claim(uow_factory, now)
+    assert revived.id == dead.id
+    assert revived.attempts == 0
+    assert revived.last_error == "SMTPConnectError: refused for good"
+    assert revived.next_attempt_at == now
+
+
+async def test_requeue_never_touches_sent_entries(uow_factory: UowFactory) -> None:
+    await add(uow_factory, a_message(), T0)
+    [entry] = await claim(uow_factory, T0)
+    await fail(uow_factory, entry, T0 + timedelta(seconds=1))
+    [entry] = await claim(uow_factory, T0 + timedelta(seconds=1))
+    async with uow_factory() as uow:
+        await uow.outbox.mark_sent(entry.id, T0 + timedelta(seconds=2))
+        await uow.commit()
+
+    assert await requeue(uow_factory, T0 + timedelta(seconds=3), include_dead=True) == 0
+    assert await claim(uow_factory, T0 + timedelta(days=1)) == []
+
+
+async def test_a_requeue_that_is_not_committed_changes_nothing(uow_factory: UowFactory) -> None:
+    await add(uow_factory, a_message(), T0)
+    [entry] = await claim(uow_factory, T0)
+    await kill(uow_factory, entry, T0)
+    async with uow_factory() as uow:
+        assert await uow.outbox.requeue(T0, include_dead=True) == 1
+
+    assert (await backlog(uow_factory)).dead == 1

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,8 +34,10 @@ from neodyme_adapters.sqlalchemy import (
     to_async_url,
     upgrade,
 )
-from neodyme_adapters.sqlalchemy.mapping import user_to_row
+from neodyme_adapters.sqlalchemy.mapping import outbox_entry_to_row, user_to_row
+from neodyme_adapters.sqlalchemy.tables import email_outbox
 from neodyme_domain.errors import EmailAlreadyExists, ServiceUnavailable
+from neodyme_domain.messages import OutboxEntry
 from tests.contract.conftest import run_scoped_name, sql_engine
 from tests.support.builders import a_message, a_refresh_token, a_user, utc_now
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
@@ -184,6 +187,42 @@ def test_0002_keeps_existing_rows_both_ways(migration_scratch_url: str, tmp_path
                 columns = {column["name"] for column in inspect(connection).get_columns("users")}
                 assert "token_version" not in columns
                 assert "one_time_tokens" not in inspect(connection).get_table_names()
+
+            upgrade(url)
+            assert schema_differences(url) == []
+        finally:
+            engine.dispose()
+
+
+def test_0004_keeps_a_piled_up_outbox_pending_both_ways(
+    migration_scratch_url: str, tmp_path: Path
+) -> None:
+    """An outbox that piled up before dead letters existed is still retried after the
+    upgrade (nothing becomes dead by itself), and survives a downgrade."""
+    now = utc_now()
+    entry = OutboxEntry(uuid.uuid4(), a_message(), now, attempts=181, next_attempt_at=now)
+    row = outbox_entry_to_row(entry)
+    del row["dead_at"]  # revision 0003 has no such column
+    outbox_0003 = sa.table(
+        "email_outbox", *(sa.column(c.name, c.type) for c in email_outbox.c if c.name in row)
+    )
+    for url in (migration_scratch_url, f"sqlite:///{tmp_path}/neodyme.db"):
+        upgrade(url, "0003")
+        engine = create_engine(_sync_url(url))
+        try:
+            with engine.begin() as connection:
+                connection.execute(outbox_0003.insert().values(row))
+
+            upgrade(url)
+            with engine.connect() as connection:
+                selected = sa.text("SELECT attempts, dead_at FROM email_outbox")
+                assert connection.execute(selected).all() == [(181, None)]
+
+            downgrade(url, "0003")
+            with engine.connect() as connection:
+                assert connection.execute(sa.select(outbox_0003.c.id)).all() == [(row["id"],)]
+                columns = {c["name"] for c in inspect(connection).get_columns("email_outbox")}
+                assert "dead_at" not in columns
 
             upgrade(url)
             assert schema_differences(url) == []

@@ -232,6 +232,76 @@ def test_a_token_issued_after_the_clock_is_refused() -> None:
         service().decode_access(forge(access_payload(account, future)))
 
 
+# Clock leeway: servers whose clocks differ a little accept each other's fresh tokens
+
+LEEWAY = timedelta(seconds=10)
+
+
+def test_without_a_leeway_a_token_issued_a_second_ahead_is_refused() -> None:
+    with pytest.raises(InvalidToken):
+        service().decode_access(forge(access_payload(user(), START + timedelta(seconds=1))))
+
+
+@pytest.mark.parametrize("ahead", [timedelta(seconds=1), LEEWAY], ids=["1s", "the leeway"])
+def test_a_token_issued_ahead_of_the_clock_within_the_leeway_is_accepted(ahead: timedelta) -> None:
+    account = user()
+    tokens = service(leeway=LEEWAY)
+
+    claims = tokens.decode_access(forge(access_payload(account, START + ahead)))
+    refresh = tokens.decode_refresh(forge(refresh_payload(account, START + ahead)))
+
+    assert (claims.user_id, refresh.user_id) == (account.id, account.id)
+
+
+def test_a_token_issued_beyond_the_leeway_is_refused() -> None:
+    payload = access_payload(user(), START + LEEWAY + timedelta(seconds=1))
+
+    with pytest.raises(InvalidToken):
+        service(leeway=LEEWAY).decode_access(forge(payload))
+
+
+def test_an_expired_token_is_accepted_within_the_leeway_and_refused_beyond() -> None:
+    clock = ManualClock(START)
+    tokens = service(clock, leeway=LEEWAY)
+    token = tokens.issue_access(user(clock), clock.now())
+    expiry = tokens.decode_access(token).expires_at
+
+    clock.advance(expiry + LEEWAY - timedelta(seconds=1) - clock.now())
+    tokens.decode_access(token)
+
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(InvalidToken):
+        tokens.decode_access(token)
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [(timedelta(0), True), (LEEWAY, True), (LEEWAY + timedelta(seconds=1), False)],
+    ids=["now", "the leeway ahead", "beyond the leeway"],
+)
+def test_a_not_before_claim_is_judged_with_the_leeway(offset: timedelta, accepted: bool) -> None:
+    payload = access_payload(user(), START, nbf=int((START + offset).timestamp()))
+    decode = service(leeway=LEEWAY).decode_access
+
+    if accepted:
+        decode(forge(payload))
+    else:
+        with pytest.raises(InvalidToken):
+            decode(forge(payload))
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+@pytest.mark.parametrize("value", ["soon", True, float("nan"), float("inf")], ids=repr)
+def test_an_unreadable_issue_or_start_time_is_refused(claim: str, value: Any) -> None:
+    with pytest.raises(InvalidToken):
+        service(leeway=LEEWAY).decode_access(forge(access_payload(user(), START, **{claim: value})))
+
+
+def test_a_negative_leeway_is_refused() -> None:
+    with pytest.raises(ValueError, match="leeway"):
+        service(leeway=timedelta(seconds=-1))
+
+
 @pytest.mark.parametrize(
     "exp", ["soon", None, [1], float("nan"), float("inf"), 1e300, 10**30], ids=repr
 )

@@ -123,8 +123,17 @@ def server(
     workdir = tmp_path_factory.mktemp("neodyme-server")
     assert smtp_sink.auth is not None
     user, password = smtp_sink.auth
+    # JSON logs with the access log: the whole run's log is then audited in the format
+    # production ships (secret_log.py), and test_structured_logs.py parses every line of
+    # it. The fault tests' own servers keep the text format.
     env = server_env(
-        database_url, smtp_sink.host, smtp_sink.port, smtp_username=user, smtp_password=password
+        database_url,
+        smtp_sink.host,
+        smtp_sink.port,
+        smtp_username=user,
+        smtp_password=password,
+        log_format="json",
+        access_log="on",
     )
     migrate(env, workdir)
     process = ServerProcess(env, workdir).start()

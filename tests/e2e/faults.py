@@ -99,8 +99,9 @@ class Rig:
         proxy = self._stack.enter_context(postgres_proxy(url))
         return proxy, proxied_url(proxy, url)
 
-    def smtp(self) -> SmtpSink:
-        return self._stack.enter_context(SmtpSink())
+    def smtp(self, **options: Any) -> SmtpSink:
+        """A started SMTP sink (``options``: ``SmtpSink``'s, e.g. ``tls_context``)."""
+        return self._stack.enter_context(SmtpSink(**options))
 
     def env(self, database_url: str, smtp_port: int, **overrides: str) -> dict[str, str]:
         """The server environment (with FAST defaults), migrating the database once."""

@@ -12,11 +12,13 @@ for any of them (api.md: no password, token, hash or SMTP password is ever logge
 - the server's settings: the JWT signing key and the SMTP password.
 
 At the end of the session (``audit``, when ``audited_run`` ends: the teardown of the
-``secret_log`` fixture, after the server has stopped) the whole log is searched for each;
-a hit fails the run, naming what leaked and the log line. Only secrets of ``MIN_LENGTH``
-characters or more, and not made of letters alone, are searched for: a short test password
-such as ``123`` turns up in timestamps by chance, and a weak one such as ``password`` in
-every log line about ``/auth/reset-password``.
+``secret_log`` fixture, after the server has stopped) the whole log is searched for each,
+as written and as a JSON string or a Python repr would escape it (``written_forms``: the
+session server logs JSON, where quotes and backslashes come escaped); a hit fails the run,
+naming what leaked and the log line. Only secrets of ``MIN_LENGTH`` characters or more,
+and not made of letters alone, are searched for: a short test password such as ``123``
+turns up in timestamps by chance, and a weak one such as ``password`` in every log line
+about ``/auth/reset-password``.
 """
 
 from __future__ import annotations
@@ -130,10 +132,11 @@ class SecretLog:
             lines = path.read_text(errors="replace").splitlines()
             text_ = "\n".join(lines)
             for secret, kinds in self.secrets.items():
-                if secret not in text_:
+                written = next((form for form in written_forms(secret) if form in text_), None)
+                if written is None:
                     continue
-                line = next((line for line in lines if secret in line), "")
-                line = line.replace(secret, f"<{len(secret)} characters of secret>")
+                line = next((line for line in lines if written in line), "")
+                line = line.replace(written, f"<{len(secret)} characters of secret>")
                 kind = " / ".join(sorted(kinds))
                 found.append(f"{kind} in {path.name}: {line[:300]}")
         return found
@@ -148,6 +151,19 @@ class SecretLog:
                 + "\n".join(leaks),
                 pytrace=False,
             )
+
+
+def written_forms(secret: str) -> list[str]:
+    """The ways a log line can hold ``secret``: as is, inside a JSON string (escaped as our
+    JSON lines escape it, UTF-8 kept, or with non-ASCII escaped too, as other encoders
+    do), or inside a Python repr (a dict or exception in a text line)."""
+    forms = [
+        secret,
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1],
+        repr(secret)[1:-1],
+    ]
+    return list(dict.fromkeys(forms))
 
 
 def _fields(document: Any) -> Iterator[tuple[str, Any]]:

@@ -150,10 +150,11 @@ async def test_the_cli_seeds_200_users_who_log_in_with_the_seed_password(
 ) -> None:
     before = database.users_by_email()
 
-    seeded = await cli.run("seed", "--users", "200")
+    seeded = await cli.run("seed", "--users", "200", "--password-stdin", stdin=SEED_PASSWORD)
 
     assert seeded.returncode == 0, seeded
-    assert f"seeded 200 users, all with the password {SEED_PASSWORD!r}" in seeded.stdout
+    assert "seeded 200 users, all with the password you gave" in seeded.stdout
+    assert SEED_PASSWORD not in seeded.stdout + seeded.stderr  # never echoed
     new = {email: id_ for email, id_ in database.users_by_email().items() if email not in before}
     assert len(new) == 200, sorted(new)
     runs = {re.fullmatch(r".+\.([0-9a-f]{6})\d+@example\.com", email) for email in new}

@@ -122,6 +122,7 @@ FORGERIES: dict[str, Callable[[Forge], str]] = {
     "missing jti": lambda f: f.token(jti=None),
     "missing type": lambda f: f.token(type=None),
     "missing ver": lambda f: f.token(ver=None),
+    # Both beyond NEODYME_JWT_LEEWAY (10 s by default, 300 s at most), or they would pass.
     "expired": lambda f: f.token(iat=int(time.time()) - 1200, exp=int(time.time()) - 60),
     "issued in the future": lambda f: f.token(iat=int(time.time()) + 3600),
     "wrong iss": lambda f: f.token(iss="not-neodyme"),

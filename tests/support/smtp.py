@@ -14,6 +14,12 @@ given port.
 
 ``SmtpSink(auth=("user", "secret"))`` advertises AUTH PLAIN and LOGIN over plain text
 (loopback only) and refuses MAIL FROM until the client has logged in with those credentials.
+
+``SmtpSink(tls_context=...)`` (a server context, e.g. ``PrivateCa().server_context()`` of
+``tests.support.certificates``) offers STARTTLS and refuses mail until the client has
+started TLS; with ``implicit_tls=True`` it speaks TLS from the first byte instead (the
+port-465 kind). Both are attributes, so a sink can come back with TLS after ``stop()``.
+``Received.tls`` says whether a message came over TLS.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +52,7 @@ class Received:
     rcpt_tos: tuple[str, ...]
     login: str | None
     message: EmailMessage
+    tls: bool = False
 
 
 class _DropLoginDataWarning(logging.Filter):
@@ -60,11 +68,21 @@ logging.getLogger("mail.log").addFilter(_DropLoginDataWarning())
 
 class SmtpSink(Started):
     def __init__(
-        self, *, auth: tuple[str, str] | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        *,
+        auth: tuple[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls_context: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
     ) -> None:
         self.auth = auth
         self.host = host
         self.port = port
+        self.tls_context = tls_context
+        """Offer TLS with this server context (STARTTLS, or ``implicit_tls``); settable
+        between ``stop()`` and ``start()``."""
+        self.implicit_tls = implicit_tls
         self.delay = 0.0
         """Seconds each message takes to be accepted (a slow mail server); settable."""
         self.messages: list[EmailMessage] = []
@@ -81,9 +99,19 @@ class SmtpSink(Started):
         # a free port and binding it later races other tests (pytest-xdist) for it.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            if self.port:  # a restart, or a port chosen by the caller: that one again
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # Always, the first bind too: the sockets it accepts inherit the option, and a
+            # restart on the same port must not be refused for a connection of the previous
+            # run that is still closing (seen when the server's dispatcher was mid-session).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
+            if self.implicit_tls and self.tls_context is None:
+                raise ValueError("implicit_tls needs a tls_context")
+            if self.implicit_tls:
+                tls: dict[str, Any] = {"ssl_context": self.tls_context}
+            elif self.tls_context is not None:
+                tls = {"tls_context": self.tls_context, "require_starttls": True}
+            else:
+                tls = {}
             controller = _PreboundController(
                 _Handler(self),
                 sock,
@@ -91,6 +119,7 @@ class SmtpSink(Started):
                 authenticator=self._authenticate if self.auth else None,
                 auth_require_tls=False,  # plain-text AUTH is fine on loopback, and testable
                 ready_timeout=10.0,
+                **tls,
             )
             controller.start()
         except BaseException:
@@ -193,12 +222,15 @@ class _Handler:
         message = BytesParser(policy=default_policy).parsebytes(raw)
         assert isinstance(message, EmailMessage)
         login = session.auth_data if isinstance(session.auth_data, str) else None
+        transport = server.transport
+        tls = transport is not None and transport.get_extra_info("ssl_object") is not None
         self._sink._receive(
             Received(
                 mail_from=str(envelope.mail_from),
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 login=login,
                 message=message,
+                tls=tls,
             )
         )
         return "250 Message accepted for delivery"
@@ -213,4 +245,4 @@ class _PreboundController(Controller):
         self._sock = sock
 
     def _create_server(self) -> Any:
-        return self.loop.create_server(self._factory_invoker, sock=self._sock)
+        return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)

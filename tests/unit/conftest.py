@@ -16,6 +16,7 @@ from neodyme_adapters.argon2_hasher import CHEAP_PARAMETERS, Argon2Hasher
 from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase, RecordingNotifier
+from neodyme_app.config import Environment, Settings
 from neodyme_domain import BOOK_POLICY, PasswordPolicy
 from neodyme_domain.use_cases import (
     AuthenticateUser,
@@ -81,6 +82,19 @@ def tokens(jwt_secret: str, clock: ManualClock) -> JwtTokenService:
 @pytest.fixture
 def notifier() -> RecordingNotifier:
     return RecordingNotifier()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Settings for a container on in-memory storage with cheap hashing (the HTTP tests,
+    the in-process facade)."""
+    return Settings(
+        environment=Environment.TESTING,
+        database_url="memory://",
+        secret_key="unit-tests-secret-key-of-at-least-32-bytes",
+        argon2_memory_kib=64,
+        argon2_time_cost=1,
+    )
 
 
 @pytest.fixture

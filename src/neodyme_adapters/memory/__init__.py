@@ -1,5 +1,6 @@
 """In-memory adapters for every stateful port: real transactions, no server, no disk."""
 
+from neodyme_adapters.memory.login_monitor import RecordingLoginMonitor
 from neodyme_adapters.memory.notifier import RecordingNotifier
 from neodyme_adapters.memory.store import (
     InMemoryEventRecorder,
@@ -21,5 +22,6 @@ __all__ = [
     "InMemoryUnitOfWork",
     "InMemoryUserRepository",
     "MemoryDatabase",
+    "RecordingLoginMonitor",
     "RecordingNotifier",
 ]

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from neodyme_domain.errors import EmailAlreadyExists
-from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
 from neodyme_domain.pagination import Position
 from neodyme_domain.ports import UnitOfWork
@@ -173,7 +173,9 @@ class InMemoryOutbox:
             (
                 e
                 for e in self._entries.values()
-                if e.sent_at is None and (e.next_attempt_at is None or e.next_attempt_at <= now)
+                if e.sent_at is None
+                and e.dead_at is None
+                and (e.next_attempt_at is None or e.next_attempt_at <= now)
             ),
             key=lambda e: e.created_at,
         )[:limit]
@@ -189,6 +191,38 @@ class InMemoryOutbox:
         self._entries[entry_id] = replace(
             entry, attempts=entry.attempts + 1, last_error=error, next_attempt_at=retry_at
         )
+
+    async def mark_dead(self, entry_id: uuid.UUID, error: str, at: datetime) -> None:
+        entry = self._entries[entry_id]
+        self._entries[entry_id] = replace(
+            entry, attempts=entry.attempts + 1, last_error=error, dead_at=at
+        )
+
+    async def backlog(self) -> OutboxBacklog:
+        unsent = [e for e in self._entries.values() if e.sent_at is None]
+        pending = [e for e in unsent if e.dead_at is None]
+        return OutboxBacklog(
+            pending=len(pending),
+            failing=sum(1 for e in pending if e.attempts > 0),
+            dead=len(unsent) - len(pending),
+            oldest_pending_at=min((e.created_at for e in pending), default=None),
+        )
+
+    async def requeue(self, now: datetime, *, include_dead: bool) -> int:
+        requeued = 0
+        for entry in list(self._entries.values()):
+            if entry.sent_at is not None:
+                continue
+            if entry.dead_at is None and entry.attempts > 0:
+                self._entries[entry.id] = replace(entry, next_attempt_at=now)
+            elif entry.dead_at is not None and include_dead:
+                self._entries[entry.id] = replace(
+                    entry, dead_at=None, attempts=0, next_attempt_at=now
+                )
+            else:
+                continue
+            requeued += 1
+        return requeued
 
 
 class InMemoryEventRecorder:

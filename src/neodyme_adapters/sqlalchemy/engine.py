@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
+from neodyme_adapters.sqlalchemy.pool_metrics import PoolObserver, observe_pool
 from neodyme_domain.errors import ServiceUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -99,7 +100,12 @@ def ensure_sqlite_directory(url: str | URL) -> None:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, pool_timeout: float = 5.0, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 5.0,
+    echo: bool = False,
+    pool_observer: PoolObserver | None = None,
 ) -> AsyncEngine:
     """An engine for ``url`` (see ``to_async_url``), configured for concurrent use.
 
@@ -111,6 +117,8 @@ def make_engine(
 
     SQL parameters are never put into error messages or logs (``hide_parameters``): they
     include password hashes and e-mail addresses.
+
+    ``pool_observer`` (the metrics) is told the pool's size and connections in use.
     """
     async_url = to_async_url(url)
     options: dict[str, Any] = {
@@ -124,12 +132,15 @@ def make_engine(
         ensure_sqlite_directory(async_url)
         engine = create_async_engine(async_url, **options)
         _install_sqlite_hooks(engine)
-        return engine
-    if "connect_timeout" not in async_url.query:
-        options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
-    # pre_ping: a connection the server dropped (restart, idle timeout) is replaced
-    # instead of failing the first request that draws it from the pool.
-    return create_async_engine(async_url, pool_pre_ping=True, **options)
+    else:
+        if "connect_timeout" not in async_url.query:
+            options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+        # pre_ping: a connection the server dropped (restart, idle timeout) is replaced
+        # instead of failing the first request that draws it from the pool.
+        engine = create_async_engine(async_url, pool_pre_ping=True, **options)
+    if pool_observer is not None:
+        observe_pool(engine, pool_observer)
+    return engine
 
 
 async def within(

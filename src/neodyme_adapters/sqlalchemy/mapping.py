@@ -138,6 +138,7 @@ def outbox_entry_to_row(entry: OutboxEntry) -> dict[str, Any]:
         "next_attempt_at": entry.next_attempt_at,
         "sent_at": entry.sent_at,
         "last_error": entry.last_error,
+        "dead_at": entry.dead_at,
     }
 
 
@@ -156,6 +157,7 @@ def outbox_entry_from_row(row: Any) -> OutboxEntry:
         next_attempt_at=utc_or_none(row.next_attempt_at),
         sent_at=utc_or_none(row.sent_at),
         last_error=row.last_error,
+        dead_at=utc_or_none(row.dead_at),
     )
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -44,7 +46,7 @@ from neodyme_adapters.sqlalchemy.tables import (
     users,
 )
 from neodyme_domain.errors import EmailAlreadyExists
-from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
 from neodyme_domain.pagination import Position
 from neodyme_domain.throttling import ThrottleState
@@ -86,6 +88,15 @@ _MARK_OUTBOX_ENTRY_SENT = (
     .where(email_outbox.c.id == bindparam("entry_id"))
     .values(sent_at=bindparam("at"), last_error=None)
 )
+_PENDING = email_outbox.c.dead_at.is_(None)
+_OUTBOX_BACKLOG = select(
+    func.count(case((_PENDING, 1))).label("pending"),
+    func.sum(case((and_(_PENDING, email_outbox.c.attempts > 0), 1), else_=0)).label("failing"),
+    func.sum(case((_PENDING, 0), else_=1)).label("dead"),
+    func.min(case((_PENDING, email_outbox.c.created_at))).label("oldest_pending_at"),
+).where(email_outbox.c.sent_at.is_(None))
+"""One pass over the unsent rows (through the index that leads with ``sent_at``): the sent
+history, which grows with every e-mail, is never read."""
 _INSERT_SECURITY_EVENT = insert(security_events)
 _ANY_THROTTLE_STATE = (
     select(login_throttle.c.key).where(login_throttle.c.key.in_(bindparam("keys"))).limit(1)
@@ -267,6 +278,7 @@ class SqlAlchemyOutbox:
             select(email_outbox)
             .where(
                 email_outbox.c.sent_at.is_(None),
+                email_outbox.c.dead_at.is_(None),
                 or_(
                     email_outbox.c.next_attempt_at.is_(None), email_outbox.c.next_attempt_at <= now
                 ),
@@ -299,6 +311,49 @@ class SqlAlchemyOutbox:
                 next_attempt_at=retry_at,
             )
         )
+
+    async def mark_dead(self, entry_id: uuid.UUID, error: str, at: datetime) -> None:
+        await self._conn.execute(
+            update(email_outbox)
+            .where(email_outbox.c.id == entry_id)
+            .values(attempts=email_outbox.c.attempts + 1, last_error=error, dead_at=at)
+        )
+
+    async def backlog(self) -> OutboxBacklog:
+        row = (await self._conn.execute(_OUTBOX_BACKLOG)).one()
+        return OutboxBacklog(
+            pending=row.pending,
+            failing=row.failing or 0,  # SUM over no rows is NULL
+            dead=row.dead or 0,
+            oldest_pending_at=mapping.utc_or_none(row.oldest_pending_at),
+        )
+
+    async def requeue(self, now: datetime, *, include_dead: bool) -> int:
+        failing = and_(email_outbox.c.dead_at.is_(None), email_outbox.c.attempts > 0)
+        requeued = len(
+            (
+                await self._conn.execute(
+                    update(email_outbox)
+                    .where(email_outbox.c.sent_at.is_(None), failing)
+                    .values(next_attempt_at=now)
+                    .returning(email_outbox.c.id)
+                )
+            ).all()
+        )
+        if include_dead:
+            requeued += len(
+                (
+                    await self._conn.execute(
+                        update(email_outbox)
+                        .where(
+                            email_outbox.c.sent_at.is_(None), email_outbox.c.dead_at.is_not(None)
+                        )
+                        .values(dead_at=None, attempts=0, next_attempt_at=now)
+                        .returning(email_outbox.c.id)
+                    )
+                ).all()
+            )
+        return requeued
 
 
 class SqlAlchemyEventRecorder:

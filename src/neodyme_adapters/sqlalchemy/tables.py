@@ -140,8 +140,12 @@ email_outbox = Table(
     Column("next_attempt_at", UtcDateTime(), nullable=True),
     Column("sent_at", UtcDateTime(), nullable=True),
     Column("last_error", Text(), nullable=True),
-    # claim_due: WHERE sent_at IS NULL AND next_attempt_at <= now.
-    Index("ix_email_outbox_sent_at_next_attempt_at", "sent_at", "next_attempt_at"),
+    Column("dead_at", UtcDateTime(), nullable=True),
+    # claim_due: WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now; the
+    # backlog and requeue: WHERE sent_at IS NULL (the unsent rows, not the sent history).
+    Index(
+        "ix_email_outbox_sent_at_dead_at_next_attempt_at", "sent_at", "dead_at", "next_attempt_at"
+    ),
 )
 
 security_events = Table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from neodyme_adapters.sqlalchemy.engine import SQLITE_BEGIN_MODE, within
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
+from neodyme_adapters.sqlalchemy.pool_metrics import PoolObserver, must_wait
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
     SqlAlchemyLoginThrottle,
@@ -66,6 +68,9 @@ class SqlAlchemyUnitOfWork:
     ``connect_timeout``, entering the block checks a connection out at once and gives up
     with ``ServiceUnavailable`` after that many seconds, however the wait is spent (a full
     pool, a connect, the pre-ping of a pooled connection to a server gone silent).
+
+    ``pool_observer`` (the metrics) is told how long a checkout waited that found every
+    pooled connection in use.
     """
 
     users: SqlAlchemyUserRepository
@@ -82,8 +87,10 @@ class SqlAlchemyUnitOfWork:
         *,
         connect_timeout: float | None = None,
         read_only: bool = False,
+        pool_observer: PoolObserver | None = None,
     ) -> None:
         self._engine = engine
+        self._pool_observer = pool_observer
         self._after_commit = after_commit
         self._connect_timeout = connect_timeout
         self._read_only = read_only
@@ -94,7 +101,14 @@ class SqlAlchemyUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already in use: build one per transaction")
         connection = self._engine.connect()
-        await self._connect(connection, self._connect_timeout)
+        observer = self._pool_observer
+        waits = observer is not None and must_wait(self._engine)
+        started = time.perf_counter()
+        try:
+            await self._connect(connection, self._connect_timeout)
+        finally:
+            if waits and observer is not None:
+                observer.pool_waited(time.perf_counter() - started)
         if self._read_only:
             await connection.execution_options(**READ_ONLY_OPTIONS[connection.dialect.name])
         self._connection = connection

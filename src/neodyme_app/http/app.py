@@ -8,20 +8,23 @@ from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components
 
 import neodyme_app
 from neodyme_app.container import Container
+from neodyme_app.http.access_log import access_log_middleware
 from neodyme_app.http.allow import complete_allow_header
+from neodyme_app.http.api_page import SCHEMA_PATH, api_page, api_page_assets
 from neodyme_app.http.auth_controller import AuthController
 from neodyme_app.http.deadline import deadline_middleware
 from neodyme_app.http.dependencies import provide_container, provide_origin
 from neodyme_app.http.errors import EXCEPTION_HANDLERS, ApiError
 from neodyme_app.http.health_controller import HealthController
 from neodyme_app.http.json_request import ApiRequest
+from neodyme_app.http.metrics_controller import metrics_endpoint
 from neodyme_app.http.openapi import SECURITY_SCHEMES, ApiDocumentation
 from neodyme_app.http.request_id import request_id_middleware
+from neodyme_app.http.request_metrics import request_metrics_middleware
 from neodyme_app.http.users_controller import UsersController
 
 JSON_TYPES = ("application/json", "application/problem+json")
@@ -40,7 +43,10 @@ def create_app(container: Container) -> Litestar:
     settings = container.settings()
 
     async def start_background_work() -> None:
-        container.dispatcher().start(container.deliver_outbox)
+        # Built now, with its dummy hash: the first unknown-address login of the process
+        # then costs one verify, what a wrong password costs (Argon2Hasher).
+        container.hasher()
+        container.dispatcher().start(container.deliver_outbox, status=container.outbox_status)
 
     async def stop_background_work() -> None:
         await container.dispatcher().stop()
@@ -48,14 +54,21 @@ def create_app(container: Container) -> Litestar:
             await container.engine().dispose()
         container.hasher().close()
 
-    return Litestar(
-        route_handlers=[AuthController, UsersController, HealthController],
+    app = Litestar(
+        route_handlers=[
+            AuthController,
+            UsersController,
+            HealthController,
+            *([api_page_assets()] if settings.docs else []),
+            # On its own port instead (the server's main process): see metrics_server.py.
+            *([metrics_endpoint] if settings.metrics and not settings.metrics_port else []),
+        ],
         dependencies={
             "container": Provide(provide_container, sync_to_thread=False),
             "origin": Provide(provide_origin, sync_to_thread=False),
         },
         state=State({"container": container}),
-        middleware=[request_id_middleware, deadline_middleware(settings.request_timeout)],
+        middleware=[deadline_middleware(settings.request_timeout)],
         request_class=ApiRequest,  # undecodable JSON of any kind: 400, not 500
         before_request=require_json_body,
         before_send=[complete_allow_header],  # Litestar 2 lists too few methods on OPTIONS
@@ -68,12 +81,21 @@ def create_app(container: Container) -> Litestar:
             title="neodyme",
             version=neodyme_app.__version__,
             description="User accounts and authentication.",
-            path="/schema",
+            path=SCHEMA_PATH,
             components=Components(security_schemes=dict(SECURITY_SCHEMES)),
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[api_page()],  # its files served by neodyme: no CDN
         )
         if settings.docs
         else None,
         debug=False,
         logging_config=None,  # ours (neodyme_app.logs), with request ids, stays in place
     )
+    # Around the router, not in ``middleware=`` (run only for a request that matched a
+    # route): a 404 or a 405 gets its id, log lines and access line too.
+    router = app.asgi_handler
+    if settings.metrics:
+        router = request_metrics_middleware(container)(router)
+    if settings.access_log_enabled:
+        router = access_log_middleware(container.trusted_proxies())(router)
+    app.asgi_handler = request_id_middleware(router)
+    return app

@@ -16,5 +16,5 @@ from neodyme_app.logs import configure_logging
 
 def app_from_environment() -> Litestar:
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(build_container(settings))

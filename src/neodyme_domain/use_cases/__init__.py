@@ -7,7 +7,7 @@ from neodyme_domain.use_cases.authenticate import (
 )
 from neodyme_domain.use_cases.change_password import ChangePassword, ChangePasswordCommand
 from neodyme_domain.use_cases.delete_account import DeleteAccount, DeleteAccountCommand
-from neodyme_domain.use_cases.deliver_outbox import DeliverOutbox, Delivery
+from neodyme_domain.use_cases.deliver_outbox import DeadLetter, DeliverOutbox, Delivery
 from neodyme_domain.use_cases.find_user import FindUserByEmail, FindUserQuery
 from neodyme_domain.use_cases.get_current_user import CurrentUserQuery, GetCurrentUser
 from neodyme_domain.use_cases.get_user import GetUser, GetUserQuery
@@ -15,6 +15,7 @@ from neodyme_domain.use_cases.links import LinkSettings
 from neodyme_domain.use_cases.list_security_events import ListSecurityEvents, SecurityEventsQuery
 from neodyme_domain.use_cases.list_users import ListUsers, ListUsersQuery
 from neodyme_domain.use_cases.logout import Logout, LogoutCommand
+from neodyme_domain.use_cases.outbox_status import OutboxBacklog, OutboxStatus
 from neodyme_domain.use_cases.purge_throttle import PurgeExpiredThrottles
 from neodyme_domain.use_cases.refresh_tokens import RefreshCommand, RefreshTokens
 from neodyme_domain.use_cases.register_user import RegisterCommand, Registered, RegisterUser
@@ -24,6 +25,7 @@ from neodyme_domain.use_cases.request_password_reset import (
 )
 from neodyme_domain.use_cases.request_verification import RequestVerification, VerificationRequest
 from neodyme_domain.use_cases.reset_password import ResetPassword, ResetPasswordCommand
+from neodyme_domain.use_cases.retry_outbox import RetryOutbox
 from neodyme_domain.use_cases.seed_users import SeedCommand, SeedUsers
 from neodyme_domain.use_cases.set_user_active import SetUserActive, SetUserActiveCommand
 from neodyme_domain.use_cases.update_profile import UpdateProfile, UpdateProfileCommand
@@ -36,6 +38,7 @@ __all__ = [
     "ChangePassword",
     "ChangePasswordCommand",
     "CurrentUserQuery",
+    "DeadLetter",
     "DeleteAccount",
     "DeleteAccountCommand",
     "DeliverOutbox",
@@ -51,6 +54,8 @@ __all__ = [
     "ListUsersQuery",
     "Logout",
     "LogoutCommand",
+    "OutboxBacklog",
+    "OutboxStatus",
     "PasswordResetRequest",
     "PurgeExpiredThrottles",
     "RefreshCommand",
@@ -62,6 +67,7 @@ __all__ = [
     "RequestVerification",
     "ResetPassword",
     "ResetPasswordCommand",
+    "RetryOutbox",
     "SecurityEventsQuery",
     "SeedCommand",
     "SeedUsers",

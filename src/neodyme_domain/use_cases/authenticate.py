@@ -15,7 +15,15 @@ from neodyme_domain.errors import (
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import Email, User
 from neodyme_domain.passwords import check_length_bound
-from neodyme_domain.ports import Clock, PasswordHasher, TokenService, UnitOfWork
+from neodyme_domain.ports import (
+    Clock,
+    LockoutScope,
+    LoginMonitor,
+    LoginOutcome,
+    PasswordHasher,
+    TokenService,
+    UnitOfWork,
+)
 from neodyme_domain.throttling import (
     DEFAULT_LOGIN_LIMITS,
     LoginLimits,
@@ -24,6 +32,7 @@ from neodyme_domain.throttling import (
     address_key,
     longest_wait,
     register_failure,
+    starts_lockout,
 )
 from neodyme_domain.tokens import TokenPair
 from neodyme_domain.use_cases.sessions import issue_pair
@@ -50,6 +59,17 @@ class _Admission:
     account: str
     """The attempt's throttle keys, worked out once per attempt."""
     address: str | None
+    locks_account: bool = False
+    """Counting on admission locked the account out: reported if the attempt then fails
+    (a right password lifts the lockout at once, so it never took effect)."""
+
+
+class _Unmonitored:
+    def login(self, outcome: LoginOutcome) -> None:
+        pass
+
+    def lockout(self, scope: LockoutScope) -> None:
+        pass
 
 
 class AuthenticateUser:
@@ -73,6 +93,9 @@ class AuthenticateUser:
     queue). Once an account has a failure on record, each attempt is counted on admission
     instead, before its hash, so that no burst can outrun the count; the success that
     follows a right password still deletes the state.
+
+    ``monitor`` is told each outcome (success, invalid, locked, inactive) and each lockout
+    that takes effect, once its transaction committed: the service's metrics.
     """
 
     def __init__(
@@ -84,6 +107,7 @@ class AuthenticateUser:
         clock: Clock,
         limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
         reader: UnitOfWork | None = None,
+        monitor: LoginMonitor | None = None,
     ) -> None:
         self._uow = uow
         self._reader = reader or uow
@@ -91,9 +115,25 @@ class AuthenticateUser:
         self._tokens = tokens
         self._clock = clock
         self._limits = limits
+        self._monitor: LoginMonitor = _Unmonitored() if monitor is None else monitor
 
     async def __call__(self, cmd: AuthenticateCommand) -> Authenticated:
-        check_length_bound(cmd.password)
+        check_length_bound(cmd.password)  # input refused before any attempt: no outcome
+        try:
+            authenticated = await self._attempt(cmd)
+        except InvalidCredentials:
+            self._monitor.login("invalid")
+            raise
+        except TooManyAttempts:
+            self._monitor.login("locked")
+            raise
+        except AccountInactive:
+            self._monitor.login("inactive")
+            raise
+        self._monitor.login("success")
+        return authenticated
+
+    async def _attempt(self, cmd: AuthenticateCommand) -> Authenticated:
         # The admission (throttle check and lookup) and the writes are short transactions:
         # no connection or lock is held while the hasher works for tens of milliseconds.
         admission = await self._admit(cmd)
@@ -171,27 +211,39 @@ class AuthenticateUser:
                     retry_after=wait, context={"email": cmd.email, "reason": "throttled"}
                 )
             under_suspicion = account_state is not None and not account_state.is_expired(now)
+            locks = False
             if under_suspicion:
-                await uow.throttle.put(
-                    register_failure(account_state, account, now, self._limits.account)
-                )
+                counted = register_failure(account_state, account, now, self._limits.account)
+                locks = starts_lockout(account_state, counted, now)
+                await uow.throttle.put(counted)
                 await uow.commit()
-            return _Admission(user, counted=under_suspicion, account=account, address=address)
+            return _Admission(
+                user, counted=under_suspicion, account=account, address=address, locks_account=locks
+            )
 
     async def _fail(self, cmd: AuthenticateCommand, admission: _Admission, reason: str) -> None:
         """Record a failed guess and count it (against the account only if the admission
         did not already)."""
         account, address = admission.account, admission.address
+        lockouts: list[LockoutScope] = ["account"] if admission.locks_account else []
         async with self._uow as uow:
             now = self._clock.now()
             if not admission.counted:
                 state = await uow.throttle.get(account)
-                await uow.throttle.put(register_failure(state, account, now, self._limits.account))
+                after = register_failure(state, account, now, self._limits.account)
+                if starts_lockout(state, after, now):
+                    lockouts.append("account")
+                await uow.throttle.put(after)
             if address is not None:
                 state = await uow.throttle.get(address)
-                await uow.throttle.put(register_failure(state, address, now, self._limits.address))
+                after = register_failure(state, address, now, self._limits.address)
+                if starts_lockout(state, after, now):
+                    lockouts.append("address")
+                await uow.throttle.put(after)
             await uow.events.record(_failed_event(cmd, admission.user, reason, now))
             await uow.commit()
+        for scope in lockouts:
+            self._monitor.lockout(scope)
 
     async def _refuse_inactive(
         self, cmd: AuthenticateCommand, user: User, admission: _Admission

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from neodyme_domain.messages import OutboxEntry
 from neodyme_domain.ports import Clock, Notifier, UnitOfWork
+
+MAX_ATTEMPTS = 440
+"""Attempts before an e-mail is given up: about three days at the default retry delays.
+
+Attempt n+1 comes ``backoff(n)`` after attempt n: 2 s doubling to the 600 s ceiling, so
+the first nine waits take 2 + 4 + ... + 512 = 1,022 s (17 min) and every later one 600 s.
+440 attempts are 439 waits: 1,022 s + 430 x 600 s = 259,022 s, 71.95 hours. With other
+retry settings the same count spans another time: (ceiling x attempts) roughly."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An e-mail given up in this round: what an operator needs to find it, no content."""
+
+    entry_id: uuid.UUID
+    kind: str
+    recipient_domain: str
+    attempts: int
+    last_error: str
+
+    @classmethod
+    def of(cls, entry: OutboxEntry, attempts: int, error: str) -> DeadLetter:
+        return cls(
+            entry_id=entry.id,
+            kind=entry.message.kind,
+            recipient_domain=entry.message.to.rpartition("@")[2],
+            attempts=attempts,
+            last_error=error,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +45,10 @@ class Delivery:
     failed: int
     more_due: bool = False
     """The round claimed a full batch: more entries may be due already."""
+    last_error: str | None = None
+    """Why the round's last failed attempt failed (exception type and message)."""
+    dead: tuple[DeadLetter, ...] = ()
+    """The e-mails whose last allowed attempt failed in this round."""
 
 
 def backoff(attempts: int, base: timedelta, ceiling: timedelta) -> timedelta:
@@ -39,6 +74,11 @@ class DeliverOutbox:
     once half the lease has passed: what is left is taken again when the lease runs out, by
     whichever dispatcher comes first. (One send must take less than half the lease: the
     SMTP timeout is far below it.)
+
+    An entry whose ``max_attempts``-th attempt fails is marked dead instead of being
+    rescheduled: a mail server that refuses one address for days, or a setting that is
+    wrong, must not keep the outbox busy forever. The round reports it in ``dead`` (the
+    dispatcher logs it); an operator can put it back (``RetryOutbox``).
     """
 
     def __init__(
@@ -51,7 +91,10 @@ class DeliverOutbox:
         lease: timedelta = timedelta(seconds=60),
         retry_base: timedelta = timedelta(seconds=2),
         retry_ceiling: timedelta = timedelta(minutes=10),
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
         self._uow = uow
         self._notifier = notifier
         self._clock = clock
@@ -59,6 +102,7 @@ class DeliverOutbox:
         self._lease = lease
         self._retry_base = retry_base
         self._retry_ceiling = retry_ceiling
+        self._max_attempts = max_attempts
 
     async def __call__(self) -> Delivery:
         claimed_at = self._clock.now()
@@ -67,6 +111,8 @@ class DeliverOutbox:
             await uow.commit()
         send_until = claimed_at + self._lease / 2
         sent = failed = 0
+        last_error: str | None = None
+        dead: list[DeadLetter] = []
         for entry in entries:
             if self._clock.now() >= send_until:
                 break
@@ -74,15 +120,27 @@ class DeliverOutbox:
                 await self._notifier.send(entry.message)
             except Exception as exc:  # any failure of the mail path must be retried later
                 failed += 1
-                delay = backoff(entry.attempts + 1, self._retry_base, self._retry_ceiling)
+                last_error = f"{type(exc).__name__}: {exc}"
+                attempts = entry.attempts + 1
                 async with self._uow as uow:
-                    await uow.outbox.mark_failed(
-                        entry.id, f"{type(exc).__name__}: {exc}", self._clock.now() + delay
-                    )
+                    if attempts >= self._max_attempts:
+                        await uow.outbox.mark_dead(entry.id, last_error, self._clock.now())
+                        dead.append(DeadLetter.of(entry, attempts, last_error))
+                    else:
+                        delay = backoff(attempts, self._retry_base, self._retry_ceiling)
+                        await uow.outbox.mark_failed(
+                            entry.id, last_error, self._clock.now() + delay
+                        )
                     await uow.commit()
             else:
                 sent += 1
                 async with self._uow as uow:
                     await uow.outbox.mark_sent(entry.id, self._clock.now())
                     await uow.commit()
-        return Delivery(sent=sent, failed=failed, more_due=len(entries) == self._batch_size)
+        return Delivery(
+            sent=sent,
+            failed=failed,
+            more_due=len(entries) == self._batch_size,
+            last_error=last_error,
+            dead=tuple(dead),
+        )

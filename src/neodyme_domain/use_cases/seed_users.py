@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from neodyme_domain.model import Email, User
+from neodyme_domain.passwords import PasswordPolicy
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
 
 BATCH_SIZE = 500
@@ -24,14 +25,22 @@ class SeedUsers:
     """Speed over realism where it is free: the password is hashed ONCE and that hash is
     stored for every seeded account (they all share ``cmd.password``), accounts are written
     in batches of 500 per transaction, and no welcome e-mail or event is produced. Seeded
-    addresses carry a random run tag, so seeding twice never collides."""
+    addresses carry a random run tag, so seeding twice never collides.
 
-    def __init__(self, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock) -> None:
+    The password policy still applies: seeded accounts log in like any other (a demo left
+    running, a load-test database promoted by mistake), so a weak shared password would be
+    a weak password on thousands of accounts. Checked before anything is written."""
+
+    def __init__(
+        self, *, uow: UnitOfWork, hasher: PasswordHasher, policy: PasswordPolicy, clock: Clock
+    ) -> None:
         self._uow = uow
         self._hasher = hasher
+        self._policy = policy
         self._clock = clock
 
     async def __call__(self, cmd: SeedCommand) -> list[User]:
+        self._policy.check(cmd.password)
         hashed = await self._hasher.hash(cmd.password)
         run = secrets.token_hex(3)
         created: list[User] = []

@@ -1,13 +1,17 @@
-"""The e-mail outbox settings reach the dispatcher's use case: retry delays and lease."""
+"""The e-mail outbox settings reach the dispatcher's use case: retry delays, lease and the
+attempt limit; the SMTP CA file is checked at start."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+
+import pytest
 
 from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.memory import RecordingNotifier
-from neodyme_app.config import Settings
-from neodyme_app.container import _connect_timeout, build_container
+from neodyme_app.config import Settings, SettingsError
+from neodyme_app.container import Container, _connect_timeout, build_container
 from neodyme_domain.messages import EmailMessage
 from neodyme_domain.use_cases import Delivery, RegisterCommand
 
@@ -36,19 +40,27 @@ def memory_settings(**outbox: str) -> Settings:
     )
 
 
-async def test_the_retry_delays_come_from_the_settings() -> None:
-    container = build_container(memory_settings(retry="0.5", max_retry="1.5"))
+def mail_server_down(settings: Settings) -> tuple[Container, ManualClock]:
+    """A container on ``settings`` whose mail server refuses every e-mail, and its clock."""
+    container = build_container(settings)
     clock = ManualClock()
     notifier = RecordingNotifier()
     notifier.failure = ConnectionRefusedError("SMTP down")
     container.clock.override(clock)
     container.notifier.override(notifier)
+    return container, clock
+
+
+async def test_the_retry_delays_come_from_the_settings() -> None:
+    container, clock = mail_server_down(memory_settings(retry="0.5", max_retry="1.5"))
     try:
         await container.register_user()(RegisterCommand("ada@example.com", "Ada", PASSWORD))
         database = container.memory_database()
         waits = []
         for _ in range(3):
-            assert await container.deliver_outbox()() == Delivery(sent=0, failed=1)
+            assert await container.deliver_outbox()() == Delivery(
+                sent=0, failed=1, last_error="ConnectionRefusedError: SMTP down"
+            )
             [entry] = database.outbox
             assert entry.next_attempt_at is not None
             waits.append(entry.next_attempt_at - clock.now())
@@ -89,3 +101,44 @@ def test_only_postgresql_bounds_getting_a_connection() -> None:
     assert timeout_for("postgresql+psycopg://postgres@127.0.0.1/neodyme") == 3.0
     assert timeout_for("postgresql://postgres@127.0.0.1/neodyme") == 3.0
     assert timeout_for("sqlite+aiosqlite:///./neodyme.db") is None  # waits for its lock
+
+
+def test_emails_are_given_up_after_440_attempts_and_tls_trusts_the_system_cas_by_default() -> None:
+    settings = Settings.from_env({"NEODYME_SECRET_KEY": SECRET})
+
+    assert settings.outbox_max_attempts == 440
+    assert settings.smtp_ca_file is None
+
+
+async def test_the_attempt_limit_comes_from_the_settings() -> None:
+    container, clock = mail_server_down(
+        replace(memory_settings(retry="1", max_retry="1"), outbox_max_attempts=2)
+    )
+    try:
+        await container.register_user()(RegisterCommand("ada@example.com", "Ada", PASSWORD))
+        first = await container.deliver_outbox()()
+        clock.advance(timedelta(seconds=1))
+        second = await container.deliver_outbox()()
+        backlog = await container.outbox_status()()
+    finally:
+        container.hasher().close()
+
+    assert (first.dead, len(second.dead)) == ((), 1)
+    assert (backlog.pending, backlog.dead) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("/nonexistent/ca.pem", "No such file or directory"),
+        ("/dev/null", "no certificate or crl found"),
+    ],
+)
+def test_a_ca_file_that_cannot_be_loaded_is_refused_at_start(value: str, problem: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"NEODYME_SECRET_KEY": SECRET, "NEODYME_SMTP_CA_FILE": value})
+
+    message = str(refused.value)
+    assert message.startswith(f"NEODYME_SMTP_CA_FILE='{value}' is not valid: cannot load it")
+    assert problem in message
+    assert "\n" not in message

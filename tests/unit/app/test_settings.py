@@ -37,6 +37,7 @@ def test_values_are_parsed_from_the_environment() -> None:
         {
             "NEODYME_ENVIRONMENT": "production",
             "NEODYME_SECRET_KEY": SECRET,
+            "NEODYME_SMTP_HOST": "smtp.example.com",
             "NEODYME_SMTP_PORT": "2525",
             "NEODYME_SMTP_TLS": "tls",
             "NEODYME_DOCS": "false",
@@ -78,7 +79,11 @@ def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
 
 
 def test_production_refuses_a_short_secret() -> None:
-    env = {"NEODYME_ENVIRONMENT": "production", "NEODYME_SECRET_KEY": "s" * 31}
+    env = {
+        "NEODYME_ENVIRONMENT": "production",
+        "NEODYME_SECRET_KEY": "s" * 31,
+        "NEODYME_SMTP_HOST": "smtp.example.com",
+    }
 
     with pytest.raises(SettingsError, match="at least 32 bytes"):
         Settings.from_env(env)
@@ -87,7 +92,9 @@ def test_production_refuses_a_short_secret() -> None:
 @pytest.mark.parametrize("environment", ["testing", "production"])
 def test_only_development_runs_without_a_secret(environment: str) -> None:
     with pytest.raises(SettingsError, match="SECRET_KEY must be set"):
-        Settings.from_env({"NEODYME_ENVIRONMENT": environment})
+        Settings.from_env(
+            {"NEODYME_ENVIRONMENT": environment, "NEODYME_SMTP_HOST": "smtp.example.com"}
+        )
 
 
 def test_the_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:

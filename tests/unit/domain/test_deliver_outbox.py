@@ -13,16 +13,19 @@ from neodyme_domain import EmailMessage
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,
+    DeadLetter,
     DeliverOutbox,
     Delivery,
     RegisterCommand,
     Registered,
     RegisterUser,
 )
-from neodyme_domain.use_cases.deliver_outbox import backoff
+from neodyme_domain.use_cases.deliver_outbox import MAX_ATTEMPTS, backoff
 from tests.unit.domain.helpers import PASSWORD, stored_user
 
 SMTP_DOWN = ConnectionRefusedError("SMTP server unreachable")
+DOWN = "ConnectionRefusedError: SMTP server unreachable"
+DOWN_ONCE = Delivery(sent=0, failed=1, last_error=DOWN)
 
 
 async def test_delivery_sends_the_welcome_email_once(
@@ -74,7 +77,7 @@ async def test_failed_email_is_kept_retried_after_backoff_and_sent_exactly_once(
 ) -> None:
     notifier.failure = SMTP_DOWN
 
-    assert await deliver_outbox() == Delivery(sent=0, failed=1)
+    assert await deliver_outbox() == DOWN_ONCE
 
     # The registration stands; the e-mail waits with its failure counted.
     assert await stored_user(database, alice.user.id) is not None
@@ -132,7 +135,7 @@ async def test_a_long_outage_is_retried_at_the_ceiling_without_crashing_the_disp
     # Regression: past ~47 attempts the delay computation overflowed timedelta.
     notifier.failure = SMTP_DOWN
     for _ in range(60):
-        assert await deliver_outbox() == Delivery(sent=0, failed=1)
+        assert await deliver_outbox() == DOWN_ONCE
         clock.advance(timedelta(minutes=10))
 
     [entry] = database.outbox
@@ -178,7 +181,7 @@ async def test_one_failing_email_does_not_hold_back_the_others(
     notifier = RefusesAlice()
     deliver = DeliverOutbox(uow=InMemoryUnitOfWork(database), notifier=notifier, clock=clock)
 
-    assert await deliver() == Delivery(sent=1, failed=1)
+    assert await deliver() == Delivery(sent=1, failed=1, last_error=DOWN)
     assert [m.to for m in notifier.sent] == ["bob@example.com"]
 
 
@@ -264,3 +267,77 @@ async def test_a_round_that_fills_its_batch_says_more_may_be_due(
     assert await deliver() == Delivery(sent=2, failed=0, more_due=True)
     assert await deliver() == Delivery(sent=1, failed=0, more_due=False)
     assert len(notifier.sent) == 3
+
+
+# --- dead letters --------------------------------------------------------------------------
+
+
+def giving_up_after(
+    max_attempts: int, database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
+) -> DeliverOutbox:
+    return DeliverOutbox(
+        uow=InMemoryUnitOfWork(database), notifier=notifier, clock=clock, max_attempts=max_attempts
+    )
+
+
+async def test_an_email_whose_last_allowed_attempt_fails_is_dead_and_never_tried_again(
+    alice: Registered,
+    database: MemoryDatabase,
+    notifier: RecordingNotifier,
+    clock: ManualClock,
+) -> None:
+    notifier.failure = SMTP_DOWN
+    deliver = giving_up_after(3, database, notifier, clock)
+    [queued] = database.outbox
+
+    rounds = []
+    for _ in range(3):
+        rounds.append(await deliver())
+        clock.advance(timedelta(minutes=10))
+
+    assert rounds[:2] == [DOWN_ONCE, DOWN_ONCE]
+    assert rounds[2] == Delivery(
+        sent=0,
+        failed=1,
+        last_error=DOWN,
+        dead=(DeadLetter(queued.id, "welcome", "example.com", 3, DOWN),),
+    )
+    [entry] = database.outbox
+    assert entry.dead_at is not None
+    assert entry.attempts == 3
+    assert entry.sent_at is None
+
+    # The mail server is back and days pass: a dead e-mail stays where it is.
+    notifier.failure = None
+    clock.advance(timedelta(days=3))
+    assert await deliver() == Delivery(sent=0, failed=0)
+    assert notifier.attempts == 3
+    assert notifier.sent == []
+
+
+async def test_with_one_attempt_allowed_the_first_failure_gives_up(
+    alice: Registered,
+    database: MemoryDatabase,
+    notifier: RecordingNotifier,
+    clock: ManualClock,
+) -> None:
+    notifier.failure = SMTP_DOWN
+    deliver = giving_up_after(1, database, notifier, clock)
+
+    delivery = await deliver()
+
+    assert [letter.attempts for letter in delivery.dead] == [1]
+    assert database.outbox[0].dead_at == clock.now()
+
+
+def test_at_least_one_attempt_is_required(
+    database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
+) -> None:
+    with pytest.raises(ValueError, match="max_attempts"):
+        giving_up_after(0, database, notifier, clock)
+
+
+def test_the_default_attempts_span_about_three_days_of_default_backoff() -> None:
+    waits = sum((backoff(n, BASE, CEILING) for n in range(1, MAX_ATTEMPTS)), start=timedelta())
+
+    assert timedelta(days=2, hours=23) < waits < timedelta(days=3, hours=1)

@@ -7,7 +7,8 @@ import pytest
 from neodyme_adapters.argon2_hasher import Argon2Hasher
 from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
-from neodyme_domain.errors import Forbidden, UserNotFound
+from neodyme_domain import BOOK_POLICY
+from neodyme_domain.errors import Forbidden, UserNotFound, WeakPassword
 from neodyme_domain.model import User
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
@@ -47,7 +48,9 @@ async def test_seeded_users_are_distinct_and_share_one_password(
     clock: ManualClock,
     authenticate_user: AuthenticateUser,
 ) -> None:
-    seed = SeedUsers(uow=InMemoryUnitOfWork(database), hasher=hasher, clock=clock)
+    seed = SeedUsers(
+        uow=InMemoryUnitOfWork(database), hasher=hasher, policy=BOOK_POLICY, clock=clock
+    )
 
     users = await seed(SeedCommand(1203, "Seeded-Password-1!", ["ada", "alan"], ["lovelace"]))
     again = await seed(SeedCommand(3, "Seeded-Password-1!", ["ada"], ["lovelace"]))
@@ -62,3 +65,18 @@ async def test_seeded_users_are_distinct_and_share_one_password(
         AuthenticateCommand(users[-1].email.value, "Seeded-Password-1!")
     )
     assert session.user.id == users[-1].id
+
+
+async def test_seeding_with_a_weak_password_is_refused_before_anything_is_written(
+    database: MemoryDatabase, hasher: Argon2Hasher, clock: ManualClock
+) -> None:
+    seed = SeedUsers(
+        uow=InMemoryUnitOfWork(database), hasher=hasher, policy=BOOK_POLICY, clock=clock
+    )
+    hashes_before = hasher.hashes_computed
+
+    with pytest.raises(WeakPassword):
+        await seed(SeedCommand(10, "password", ["ada"], ["lovelace"]))
+
+    assert not database.state.users
+    assert hasher.hashes_computed == hashes_before  # refused before the (slow) hash

@@ -18,27 +18,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from neodyme_adapters.memory import RecordingNotifier
-from neodyme_app.config import Environment, Settings
+from neodyme_app.config import Settings
 from neodyme_app.container import Container, build_container
 from neodyme_app.http import create_app
 
 PASSWORD = "SecurePassword123!"
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(
-        environment=Environment.TESTING,
-        database_url="memory://",
-        secret_key="unit-tests-secret-key-of-at-least-32-bytes",
-        argon2_memory_kib=64,
-        argon2_time_cost=1,
-    )
-
-
-@pytest.fixture
-def notifier() -> RecordingNotifier:
-    return RecordingNotifier()
 
 
 @pytest.fixture
