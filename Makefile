@@ -10,7 +10,8 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench
+.PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench \
+	bench-micro bench-baseline bench-check
 
 install: $(STAMP)
 
@@ -26,11 +27,11 @@ run: $(STAMP)
 	$(BIN)/neodyme db upgrade
 	$(BIN)/neodyme serve --host $(HOST) --port $(PORT)
 
-# Every tier, each timed; the import contracts (the domain imports only the standard
-# library) are part of the test command, not a separate habit.
+# Lint (with the import contracts: the domain imports only the standard library), the
+# type check and every tier, each timed: part of the test command, not a separate habit.
 test: $(STAMP)
 	@suite_start=$$(date +%s%N); \
-	$(MAKE) --no-print-directory imports test-unit test-contract test-e2e || exit $$?; \
+	$(MAKE) --no-print-directory lint typecheck test-unit test-contract test-e2e || exit $$?; \
 	echo "== whole suite: $$(( ($$(date +%s%N) - suite_start) / 1000000 )) ms"
 
 define timed
@@ -61,8 +62,17 @@ FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP)
 	$(call timed,API fuzzing ($(FUZZ_EXAMPLES) examples per operation),NEODYME_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/e2e/test_fuzzing.py -q)
 
+# The API contract (docs/testing.md): rewrite docs/openapi.json from the live document.
+# Refuses (exit 1, the classified report) while a breaking difference has no entry in
+# docs/api-changes.md, or while two processes generate different documents.
+.PHONY: openapi
+openapi: $(STAMP)
+	$(BIN)/python -m tests.support.openapi_snapshot
+
 # Performance against bare reference apps (bench/run.py; docs/performance.md): one table,
-# bench/results/latest.json and docs/bench.png. Takes a few minutes, `make test` included.
+# bench/results/latest.json and docs/bench.png; the run's ratios are appended to the
+# committed bench/history.jsonl and their trend drawn in docs/bench-history.png
+# (`python -m bench.report --history` redraws it). Takes a few minutes, `make test` included.
 # BENCH_ARGS="--skip-make-test --seconds 4" for a quick run. PostgreSQL: a scratch database
 # on 127.0.0.1:5432 (or NEODYME_BENCH_DATABASE_URL); left out, with a note, if none answers.
 BENCH_STAMP := $(VENV)/.installed-bench
@@ -77,13 +87,58 @@ bench: $(BENCH_STAMP)
 	  else echo "make bench needs wrk (HTTP load generator): sudo apt-get install wrk"; exit 1; fi; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# Micro-benchmarks of the hot pure code (bench/micro.py; docs/performance.md): the password
+# policy check, a token issued and verified, a login on memory:// with cheap argon2, each
+# timed in rounds alternating with a fixed reference workload, so that the figure is a
+# ratio that a busy machine leaves alone. bench-micro prints the ratios (a few seconds);
+# bench-baseline writes bench/micro_baseline.json from five runs (commit it);
+# bench-check fails, naming the benchmark, when a ratio is over 30% worse than that.
+bench-micro: $(STAMP)
+	$(BIN)/python -m bench.micro
+
+bench-baseline: $(STAMP)
+	$(BIN)/python -m bench.micro --write-baseline
+
+bench-check: $(STAMP)
+	$(BIN)/python -m bench.micro --check
+
+# Load test (bench/locustfile.py; docs/testing.md, "Realistic test data"): headless locust
+# against a RUNNING server at HOST:PORT (`make run` in another terminal), as the accounts
+# of LOAD_CSV. When that file is missing, LOAD_ACCOUNTS accounts are seeded first with
+# `neodyme seed --realistic --credentials-csv` into the database this environment names
+# (the one `make run` serves: same directory, same NEODYME_* variables). Prints locust's
+# table, then the verdict; fails when the error rate (percent) or the p95 latency (ms)
+# passes its threshold. `rm bench/results/credentials.csv` to seed afresh.
+.PHONY: load
+LOAD_STAMP := $(VENV)/.installed-load
+LOAD_CSV ?= bench/results/credentials.csv
+LOAD_ACCOUNTS ?= 200
+LOAD_USERS ?= 20
+LOAD_SPAWN_RATE ?= 5
+LOAD_TIME ?= 30s
+LOAD_MAX_ERROR_RATE ?= 1
+LOAD_MAX_P95_MS ?= 500
+$(LOAD_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	@touch $(LOAD_STAMP)
+
+$(LOAD_CSV): | $(LOAD_STAMP)
+	@mkdir -p $(dir $(LOAD_CSV))
+	$(BIN)/neodyme seed --users $(LOAD_ACCOUNTS) --realistic --credentials-csv $(LOAD_CSV)
+
+load: $(LOAD_STAMP) $(LOAD_CSV)
+	$(BIN)/locust -f bench/locustfile.py --headless --only-summary --host http://$(HOST):$(PORT) \
+	  --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_TIME) \
+	  --credentials $(LOAD_CSV) --max-error-rate $(LOAD_MAX_ERROR_RATE) --max-p95-ms $(LOAD_MAX_P95_MS)
+
+# Both part of `make test` (first: they take seconds), each with its timed line, which
+# .ci/run requires as it does the tiers'. lint includes the import contracts.
 lint: $(STAMP)
-	$(BIN)/ruff check --no-cache src tests bench
-	$(BIN)/ruff format --no-cache --check src tests bench
-	$(BIN)/lint-imports --no-cache
+	$(call timed,lint,$(BIN)/ruff check --no-cache src tests bench \
+	  && $(BIN)/ruff format --no-cache --check src tests bench && $(BIN)/lint-imports --no-cache)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	$(call timed,typecheck,$(BIN)/mypy)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build src/*.egg-info

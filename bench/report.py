@@ -1,7 +1,13 @@
-"""The table and the chart of bench/run.py's results (a dict, also written as JSON)."""
+"""The table and the chart of bench/run.py's results (a dict, also written as JSON), and
+the trend chart of bench/history.jsonl:
+
+    .venv/bin/python -m bench.report [--history]
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import subprocess
@@ -186,13 +192,20 @@ def _mb(mib: float) -> str:
     return f"{mib * MB_PER_MIB:.0f}"
 
 
-def chart(results: dict[str, Any], path: Path) -> None:
-    """Throughput and p99 latency against concurrency, neodyme beside the references."""
+def _pyplot() -> Any:
+    """matplotlib's pyplot, drawing to files only; imported when a chart is drawn, since
+    matplotlib comes with the bench extra and the table needs none of it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Throughput and p99 latency against concurrency, neodyme beside the references."""
+    plt = _pyplot()
     servers = results["servers"]
     counts = results["options"]["connections"]
     figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
@@ -233,3 +246,101 @@ def chart(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def trend_chart(entries: list[dict[str, Any]], path: Path) -> None:
+    """Each ratio of bench/history.jsonl over the runs: one line per ratio, one panel for
+    the hashing endpoints (against bare argon2) and one for GET /auth/me (against bare
+    JSON), their targets dotted, a grey line where the machine changed, the runs of a busy
+    machine hollow."""
+    plt = _pyplot()
+    from bench import history  # not at the top: bench.history reads this module's names
+
+    ratios = history.series(entries)
+    busy = [run for run, entry in enumerate(entries) if history.busy(entry)]
+    runs = list(range(len(entries)))
+    labels = [history.run_label(e) for e in entries]
+    panels = {0: ["register", "login"], 1: ["me"]}
+    figure, axes = plt.subplots(
+        1, 2, figsize=(max(12.0, 1.1 * len(entries) + 6), 6.5), squeeze=False
+    )
+    colours = {
+        ("register", "sqlite"): "tab:blue",
+        ("register", "postgresql"): "tab:cyan",
+        ("login", "sqlite"): "tab:orange",
+        ("login", "postgresql"): "tab:red",
+        ("me", "sqlite"): "tab:blue",
+        ("me", "postgresql"): "tab:orange",
+    }
+    # Concurrency by line style and marker shape: a single run still tells them apart.
+    styles = [("-", "o"), ("--", "s"), ("-.", "^"), (":", "D")]
+    for column, endpoints in panels.items():
+        axis = axes[0][column]
+        counts: list[str] = []
+        highest = 0.0
+        for name, values in ratios.items():
+            parts = name.split(".")
+            if len(parts) != 3 or parts[0] not in endpoints:
+                continue  # a ratio of another shape: a later version's, not drawn here
+            endpoint, server, count = parts
+            if count not in counts:
+                counts.append(count)
+            line, marker = styles[counts.index(count) % len(styles)]
+            points = [float("nan") if v is None else v for v in values]
+            highest = max([highest, *(v for v in values if v is not None)])
+            label = f"{NAMES[endpoint]}, {NEODYME.get(server, server).removeprefix('neodyme ')}, "
+            label += f"{count.removeprefix('c')} clients"
+            colour = colours.get((endpoint, server))
+            axis.plot(runs, points, marker=marker, linestyle=line, color=colour, label=label)
+            for run in busy:  # a white centre: hollow
+                axis.plot(run, points[run], marker=marker, color="white", markersize=3)
+        for target in dict.fromkeys(RATIO_TARGETS[e] for e in endpoints):
+            axis.axhline(target, color="grey", linestyle=":", linewidth=1)
+        # Scaled to the figures, not to a target far above them (GET /auth/me's 0.40
+        # would flatten its 0.06-0.09 into the axis): the title names the targets.
+        axis.set_ylim(0, max(highest * 1.25, 0.05))
+        axis.grid(axis="y", alpha=0.3)
+        for change in history.machine_changes(entries):
+            axis.axvline(change - 0.5, color="grey", linewidth=1)
+        targets = ", ".join(f"{e} >= {RATIO_TARGETS[e]:.2f}" for e in endpoints)
+        reference = "bare argon2" if column == 0 else "bare JSON"
+        axis.set_title(f"neodyme / {reference} throughput (target: {targets})", fontsize=10)
+        axis.set_ylabel("ratio (1 = as fast as the reference)")
+        axis.set_xticks(runs, labels, fontsize=8)
+        axis.set_xlim(-0.5, max(0.5, len(entries) - 0.5))
+        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    figure.suptitle(
+        f"make bench over time: {len(entries)} run(s) from bench/history.jsonl "
+        "\n+: uncommitted changes; hollow: a busy machine (load average over 1.5 x cores); "
+        "grey vertical line: another machine"
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main() -> None:
+    """``python -m bench.report``: the table of bench/results/latest.json again, or with
+    ``--history`` the trend chart of bench/history.jsonl."""
+    from bench import history  # not at the top: bench.history reads this module's names
+
+    root = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--history", action="store_true", help="draw the trend chart")
+    parser.add_argument("--history-file", type=Path, default=history.HISTORY)
+    parser.add_argument("--chart", type=Path, default=root / "docs/bench-history.png")
+    parser.add_argument("--results", type=Path, default=root / "bench/results/latest.json")
+    options = parser.parse_args()
+    if not options.history:
+        print(table(json.loads(options.results.read_text())))
+        return
+    entries = history.read(options.history_file)
+    if not entries:
+        raise SystemExit(f"{options.history_file}: no runs yet (`make bench` adds one)")
+    trend_chart(entries, options.chart)
+    print(f"wrote {options.chart}: {len(entries)} run(s), {len(history.series(entries))} ratios")
+
+
+if __name__ == "__main__":
+    main()

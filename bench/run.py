@@ -8,7 +8,9 @@ endpoint (bench/reference_apps.py). Each fresh neodyme first gives its RSS growt
 (bench/wrk/*.lua) drives each endpoint at each concurrency, neodyme and its reference
 back to back; then GET /health is probed while registrations saturate the hasher
 (bench/overload.py); last, `make test` is timed. Prints one table (bench/report.py),
-writes bench/results/latest.json and draws docs/bench.png.
+writes bench/results/latest.json, draws docs/bench.png, appends the run's ratios and
+figures to the committed bench/history.jsonl (bench/history.py; --no-history for a try)
+and draws their trend, docs/bench-history.png.
 
     .venv/bin/python -m bench.run [--seconds 8] [--connections 16,64] [--skip-make-test]
 """
@@ -28,12 +30,13 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench import overload, report
+from bench import history, overload, report
 from bench.load import SCRIPTS, wrk
 from bench.report import NEODYME
 from bench.server import (
@@ -236,12 +239,16 @@ def main() -> None:
     parser.add_argument("--skip-make-test", action="store_true")
     parser.add_argument("--json", type=Path, default=ROOT / "bench/results/latest.json")
     parser.add_argument("--chart", type=Path, default=ROOT / "docs/bench.png")
+    parser.add_argument("--history", type=Path, default=history.HISTORY)
+    parser.add_argument("--no-history", action="store_true", help="append nothing")
+    parser.add_argument("--history-chart", type=Path, default=ROOT / "docs/bench-history.png")
     options = parser.parse_args()
     options.connections = [int(c) for c in options.connections.split(",")]
     if shutil.which("wrk") is None:
         sys.exit("bench/run.py needs wrk: apt-get install wrk (Debian/Ubuntu)")
 
     started = time.monotonic()
+    commit, dirty = history.revision(ROOT)  # the code measured: as it is before the run
     results: dict[str, Any] = {"machine": report.machine(), "options": vars(options).copy()}
     with contextlib.ExitStack() as stack:
         targets = {"sqlite": start_neodyme(stack, "neodyme SQLite", options)}
@@ -269,6 +276,13 @@ def main() -> None:
     options.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     report.chart(results, options.chart)
     print(f"\nwrote {options.json} and {options.chart}")
+    if not options.no_history:
+        now = datetime.now(UTC)
+        machine = history.machine_identity()
+        record = history.entry(results, commit=commit, dirty=dirty, date=now, machine=machine)
+        history.append(options.history, record)
+        report.trend_chart(history.read(options.history), options.history_chart)
+        print(f"appended the run to {options.history}, drew {options.history_chart}")
 
 
 if __name__ == "__main__":

@@ -29,3 +29,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # at the end of the run still turn an unraisable exception into an error.
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+@pytest.fixture(autouse=True)
+def _invented_people_of_this_test(request: pytest.FixtureRequest) -> None:
+    """The people a test invents (tests/support/builders.py) depend on the test alone, not
+    on the tests run before it in the same process: deterministic under xdist."""
+    from tests.support.builders import PEOPLE  # after the bytecode setting above
+
+    PEOPLE.start(request.node.nodeid)

@@ -10,14 +10,17 @@ import argparse
 import asyncio
 import getpass
 import os
+import secrets
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neodyme_app.config import PREFIX, Settings, SettingsError, settings_table
 
 if TYPE_CHECKING:
     from neodyme_app.container import Container
+    from neodyme_app.credentials_csv import Credentials
 
 EXIT_BAD_SETTINGS = 2
 EXIT_FAILURE = 1
@@ -211,20 +214,101 @@ def _users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
     return _with_neodyme(settings, deactivate)
 
 
+Seeded = tuple[str, "list[Credentials]"]
+"""What a seeding prints, and the credentials of the accounts it made."""
+
+
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+    from neodyme_app.credentials_csv import Credentials
     from neodyme_domain.use_cases import SeedCommand
 
+    if args.realistic:
+        return _seed_realistic(settings, args)
+    if args.seed is not None:
+        print("neodyme: --seed invents people: it goes with --realistic", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     password = _read_password(args.password_stdin)
 
-    async def seed(container: Container) -> str:
+    async def seed(container: Container) -> Seeded:
         first_names = FREQUENCY_LISTS["female_names"][:500] + FREQUENCY_LISTS["male_names"][:500]
         command = SeedCommand(args.users, password, first_names, FREQUENCY_LISTS["surnames"][:2000])
         users = await container.seed_users()(command)
-        return f"seeded {len(users)} users, all with the password you gave"
+        rows = [Credentials(user.email.value, password, user.full_name) for user in users]
+        return f"seeded {len(users)} users, all with the password you gave", rows
 
-    return _with_neodyme(settings, seed)
+    return _seeding(settings, args.credentials_csv, seed)
+
+
+def _seed_realistic(settings: Settings, args: argparse.Namespace) -> int:
+    """Each user its own invented name, address and password, each password hashed: a
+    progress bar on stderr counts the hashes."""
+    try:
+        from neodyme_adapters.faker_people import MISSING_FAKER
+    except ImportError as exc:  # the message says which extra to install
+        print(f"neodyme: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        print(f"neodyme: {MISSING_FAKER}", file=sys.stderr)
+        return EXIT_FAILURE
+
+    from neodyme_app.credentials_csv import Credentials
+    from neodyme_domain.use_cases import RealisticSeedCommand
+
+    seed_value = secrets.randbelow(2**32) if args.seed is None else args.seed
+
+    async def seed(container: Container) -> Seeded:
+        with tqdm(total=args.users, unit="user", desc="hashing", file=sys.stderr) as bar:
+            command = RealisticSeedCommand(args.users, seed_value, progress=bar.update)
+            seeded = await container.seed_realistic_users()(command)
+        rows = [Credentials(a.user.email.value, a.password, a.user.full_name) for a in seeded]
+        message = (
+            f"seeded {len(seeded)} users, each with an invented name, address and password"
+            f" (--seed {seed_value} invents the same people again)"
+        )
+        return message, rows
+
+    return _seeding(settings, args.credentials_csv, seed)
+
+
+def _seeding(
+    settings: Settings, csv_path: Path | None, seed: Callable[[Container], Awaitable[Seeded]]
+) -> int:
+    """Run ``seed``; with a credentials file, open it first (a path that cannot be written
+    fails before any hash is spent), write its rows, and warn that it holds passwords."""
+    from neodyme_app import credentials_csv
+
+    if csv_path is None:
+
+        async def just_seed(container: Container) -> str:
+            return (await seed(container))[0]
+
+        return _with_neodyme(settings, just_seed)
+    try:
+        file = credentials_csv.open_private(csv_path)
+    except OSError as exc:
+        print(f"neodyme: cannot write {csv_path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILURE
+    written = 0
+
+    async def seed_and_write(container: Container) -> str:
+        nonlocal written
+        message, rows = await seed(container)
+        written = credentials_csv.write(file, rows)
+        return message
+
+    with file:
+        code = _with_neodyme(settings, seed_and_write)
+    if code == 0:
+        print(
+            f"neodyme: warning: {csv_path} holds the passwords of {written} accounts in clear"
+            " text (mode 0600): for load tests only; delete it when done",
+            file=sys.stderr,
+        )
+    return code
 
 
 def _settings(settings: Settings, args: argparse.Namespace) -> int:
@@ -300,10 +384,29 @@ def build_parser() -> argparse.ArgumentParser:
         " hash is stored for every seeded user: they all share one password, which must"
         " pass the password policy. It is prompted for, or read from stdin with"
         " --password-stdin, and never printed. No welcome e-mails are queued and no events"
-        " are recorded.",
+        " are recorded. With --realistic, every user gets an invented name (many languages"
+        " and scripts), address and password of its own (the `realistic` extra: Faker), each"
+        " hashed: slower, with a progress bar.",
     )
     seed.add_argument("--users", type=int, required=True, metavar="N")
-    seed.add_argument("--password-stdin", action="store_true")
+    how = seed.add_mutually_exclusive_group()
+    how.add_argument("--password-stdin", action="store_true")
+    how.add_argument(
+        "--realistic",
+        action="store_true",
+        help="each user its own invented name, address and password (one hash each)",
+    )
+    seed.add_argument(
+        "--seed",
+        type=int,
+        help="with --realistic: invent the same people again (default: random, printed)",
+    )
+    seed.add_argument(
+        "--credentials-csv",
+        type=Path,
+        metavar="PATH",
+        help="write email,password,full_name rows for load tests (mode 0600: passwords!)",
+    )
     seed.set_defaults(run=_seed)
 
     commands.add_parser("settings", help="list the NEODYME_* variables").set_defaults(run=_settings)

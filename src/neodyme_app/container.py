@@ -23,6 +23,7 @@ from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
 from neodyme_app.config import Environment, IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
+from neodyme_domain.ports import PeopleSource
 from neodyme_domain.throttling import LoginLimits
 from neodyme_domain.use_cases import (
     AuthenticateUser,
@@ -44,6 +45,7 @@ from neodyme_domain.use_cases import (
     RequestVerification,
     ResetPassword,
     RetryOutbox,
+    SeedRealisticUsers,
     SeedUsers,
     SetUserActive,
     UpdateProfile,
@@ -78,6 +80,14 @@ def _metrics(settings: Settings) -> PrometheusMetrics | None:
 def _password_policy(settings: Settings) -> PasswordPolicy:
     wants_blocklist = settings.password_blocklist or settings.password_policy is PolicyProfile.NIST
     return build_policy(settings.password_policy, common_passwords() if wants_blocklist else None)
+
+
+def _people(policy: PasswordPolicy) -> PeopleSource:
+    """Faker is an optional extra (``neodyme[realistic]``): imported only when a command
+    asks for invented people, never by a server."""
+    from neodyme_adapters.faker_people import FakerPeople
+
+    return FakerPeople(policy)
 
 
 def _trusted_proxies(settings: Settings) -> tuple[IpNetwork, ...]:
@@ -250,6 +260,16 @@ class Container(containers.DeclarativeContainer):
     find_user = providers.Factory(FindUserByEmail, uow=reader)
     seed_users = providers.Factory(
         SeedUsers, uow=uow, hasher=hasher, policy=password_policy, clock=clock
+    )
+    people = providers.Singleton(_people, password_policy)
+    seed_realistic_users = providers.Factory(
+        SeedRealisticUsers,
+        uow=uow,
+        hasher=hasher,
+        policy=password_policy,
+        clock=clock,
+        people=people,
+        hash_concurrency=hasher.provided.max_concurrency,
     )
 
 

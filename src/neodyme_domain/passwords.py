@@ -43,15 +43,18 @@ def min_length(n: int) -> Rule:
     return Rule("min_length", lambda p: len(p) >= n)
 
 
+BOOK_MIN_LENGTH = 8
+NIST_MIN_LENGTH = 15
+
 BOOK_RULES: tuple[Rule, ...] = (
-    min_length(8),
+    min_length(BOOK_MIN_LENGTH),
     Rule("lowercase", lambda p: any(ch.islower() for ch in p)),
     Rule("uppercase", lambda p: any(ch.isupper() for ch in p)),
     Rule("digit", lambda p: any(ch.isdigit() for ch in p)),
     Rule("special", lambda p: any(_is_special(ch) for ch in p)),
 )
 
-NIST_RULES: tuple[Rule, ...] = (min_length(15),)
+NIST_RULES: tuple[Rule, ...] = (min_length(NIST_MIN_LENGTH),)
 
 
 def not_common(blocklist: Collection[str]) -> Rule:
@@ -87,6 +90,12 @@ class RuleBasedPolicy:
 class PolicyProfile(StrEnum):
     BOOK = "book"
     NIST = "nist"
+
+
+def shortest_password(profile: PolicyProfile) -> int:
+    """The fewest characters a new password has under ``profile`` (its ``min_length``
+    rule): what a client can be told up front, as the OpenAPI document does."""
+    return NIST_MIN_LENGTH if profile is PolicyProfile.NIST else BOOK_MIN_LENGTH
 
 
 def build_policy(

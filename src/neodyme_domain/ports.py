@@ -9,7 +9,8 @@ never recorded for a registration that rolled back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Literal, Protocol, Self
@@ -234,3 +235,22 @@ class LoginMonitor(Protocol):
 
     def lockout(self, scope: LockoutScope) -> None:
         """A throttle key (one account, or one client address) has just been locked out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone who could sign up, as a registration form would receive them: raw text, not
+    yet parsed (the use case that stores them parses and checks like any registration)."""
+
+    full_name: str
+    email: str
+    password: str
+
+
+class PeopleSource(Protocol):
+    """Invented people for demos and load tests (``neodyme seed --realistic``)."""
+
+    def people(self, seed: int) -> Iterator[Person]:
+        """An endless stream, the same for the same seed: plausible names, addresses unique
+        within the stream (compared case-insensitively), and distinct passwords that pass
+        the password policy the source was made with."""

@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import ColumnElement, Engine, Select, Table, func, select
 
+from neodyme_adapters.sqlalchemy import tables
+from tests.support.builders import a_person
 from tests.support.smtp import SmtpSink
 
 PASSWORD = "SecurePassword123!"
@@ -25,8 +27,12 @@ ERROR_FIELDS = {"code", "message", "details", "request_id"}
 
 
 def unique_email(tag: str) -> str:
-    """An address no other test (or earlier run on a reused database) uses."""
-    return f"{uuid.uuid4().hex[:8]}-{tag}@example.com"
+    """An invented person's address (tests/support/builders.py: dots, mixed case, real
+    providers), made one no other test or earlier run on a reused database uses by a
+    plus-tag: ``Jean.Dupont+reset-3f2a9c1b@orange.fr``."""
+    local, _, domain = a_person().email.rpartition("@")
+    name = local.partition("+")[0][:24].rstrip(".-_'")  # room for the tag in 64 characters
+    return f"{name}+{tag}-{uuid.uuid4().hex[:8]}@{domain}"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -73,13 +79,15 @@ class Api:
         self,
         email: str,
         password: str = PASSWORD,
-        full_name: str = "Test User",
+        full_name: str | None = None,
         *,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        """``full_name``: an invented person's name unless given."""
+        name = a_person().full_name if full_name is None else full_name
         return await self.client.post(
             "/api/v1/auth/register",
-            json={"email": email, "full_name": full_name, "password": password},
+            json={"email": email, "full_name": name, "password": password},
             headers=headers,
         )
 
@@ -159,7 +167,7 @@ class Api:
         )
 
     async def signed_up(
-        self, email: str, password: str = PASSWORD, full_name: str = "Test User"
+        self, email: str, password: str = PASSWORD, full_name: str | None = None
     ) -> dict[str, Any]:
         """Register, insist on 201, and return the session (tokens and user)."""
         return dict(expect(await self.register(email, password, full_name), 201))
@@ -257,48 +265,49 @@ class Cli:
 
 
 class Database:
-    """Read-only SQL on the server's database, to check what the API cannot show."""
+    """Read-only SQL on the server's database (PostgreSQL or SQLite), to check what the API
+    cannot show. Through the product's table definitions, so that ids and JSON come back
+    typed alike from both."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine.execution_options(postgresql_readonly=True)
 
-    def _rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+    def _rows(self, query: Select[Any]) -> list[dict[str, Any]]:
         with self._engine.connect() as connection:
-            return [dict(row) for row in connection.execute(text(sql), params).mappings()]
+            return [dict(row) for row in connection.execute(query).mappings()]
 
     def events_of(self, user_id: str) -> list[dict[str, Any]]:
         """The user's security events, oldest first: type, user_id (str) and data."""
+        events = tables.security_events.c
         rows = self._rows(
-            "SELECT type, user_id, data FROM security_events"
-            " WHERE user_id = :user_id ORDER BY occurred_at, id",
-            user_id=uuid.UUID(user_id),
+            select(events.type, events.user_id, events.data)
+            .where(events.user_id == uuid.UUID(user_id))
+            .order_by(events.occurred_at, events.id)
         )
         return [row | {"user_id": str(row["user_id"])} for row in rows]
 
     def user_ids(self) -> set[str]:
-        return {str(row["id"]) for row in self._rows("SELECT id FROM users")}
+        return {str(row["id"]) for row in self._rows(select(tables.users.c.id))}
 
     def users_by_email(self) -> dict[str, str]:
         """Every account's id, by its (stored) address."""
-        return {row["email"]: str(row["id"]) for row in self._rows("SELECT id, email FROM users")}
+        rows = self._rows(select(tables.users.c.id, tables.users.c.email))
+        return {row["email"]: str(row["id"]) for row in rows}
 
     def event_ids_of(self, user_id: str) -> set[str]:
-        rows = self._rows(
-            "SELECT id FROM security_events WHERE user_id = :user_id", user_id=uuid.UUID(user_id)
-        )
+        events = tables.security_events.c
+        rows = self._rows(select(events.id).where(events.user_id == uuid.UUID(user_id)))
         return {str(row["id"]) for row in rows}
 
     def emails_queued_for(self, address: str) -> int:
         """Rows in the e-mail outbox addressed to ``address``, sent or not."""
-        rows = self._rows(
-            "SELECT count(*) AS n FROM email_outbox WHERE lower(recipient) = lower(:address)",
-            address=address,
-        )
-        return int(rows[0]["n"])
+        outbox = tables.email_outbox
+        return self._count(outbox, func.lower(outbox.c.recipient) == address.lower())
 
     def users_with_email(self, email: str) -> int:
         """How many accounts hold this address, in any letter case."""
-        rows = self._rows(
-            "SELECT count(*) AS n FROM users WHERE lower(email) = lower(:email)", email=email
-        )
+        return self._count(tables.users, func.lower(tables.users.c.email) == email.lower())
+
+    def _count(self, table: Table, condition: ColumnElement[bool]) -> int:
+        rows = self._rows(select(func.count().label("n")).select_from(table).where(condition))
         return int(rows[0]["n"])

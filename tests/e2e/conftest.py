@@ -2,9 +2,13 @@
 worker) on a free port, against a scratch PostgreSQL database migrated by the real
 `neodyme db upgrade`, sending its e-mails to a real SMTP server (aiosmtpd) in this process.
 
+A second session server runs on a SQLite file (the default backend) for the modules that
+run on both databases: they take ``each_backend`` (tests/e2e/backends.py), which makes
+their ``server``, ``database`` and ``cli`` that backend's.
+
 Nothing is skipped: if PostgreSQL, the migration or the server does not come up, the
 session errors with the reason and the server's log. A failing test's report carries the
-server log lines written while it ran.
+lines each server wrote while it ran.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import secrets
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +39,9 @@ from tests.support.server import (
 )
 from tests.support.smtp import SmtpSink
 
+BACKENDS = ("postgres", "sqlite")
+"""The databases neodyme runs on, as the e2e tier names them (test ids, fixture names)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Server:
@@ -41,6 +49,7 @@ class Server:
     env: dict[str, str]
     workdir: Path
     log_path: Path
+    backend: str = "postgres"
 
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
@@ -49,8 +58,19 @@ class Server:
         return log_tail(self.log_path, since, lines)
 
 
-SERVER = pytest.StashKey[Server]()
-LOG_MARK = pytest.StashKey[int]()
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One database's session server, with what reads its database and runs its CLI."""
+
+    name: str
+    server: Server
+    database: Database
+    cli: Cli
+
+
+SERVERS = pytest.StashKey[dict[str, Server]]()
+"""The session servers running, by backend."""
+LOG_MARKS = pytest.StashKey[dict[str, int]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,17 +85,20 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
     report = yield
-    server = item.config.stash.get(SERVER, None)
-    if report.failed and server is not None:
-        since = item.stash.get(LOG_MARK, 0)
-        report.sections.append(("neodyme server log during this test", server.log_tail(since)))
+    if report.failed:
+        marks = item.stash.get(LOG_MARKS, {})
+        for backend, server in item.config.stash.get(SERVERS, {}).items():
+            since = marks.get(backend, 0)
+            if server.log_size() > since:
+                title = f"neodyme server log ({backend}) during this test"
+                report.sections.append((title, server.log_tail(since)))
     return report
 
 
 @pytest.fixture(autouse=True)
 def _mark_server_log(request: pytest.FixtureRequest) -> None:
-    server = request.config.stash.get(SERVER, None)
-    request.node.stash[LOG_MARK] = server.log_size() if server is not None else 0
+    servers = request.config.stash.get(SERVERS, {})
+    request.node.stash[LOG_MARKS] = {name: s.log_size() for name, s in servers.items()}
 
 
 @pytest.fixture(scope="session")
@@ -106,21 +129,38 @@ def secret_log(database_url: str, smtp_sink: SmtpSink) -> Iterator[SecretLog]:
 
 
 @pytest.fixture(scope="session")
-def database(database_url: str) -> Iterator[Database]:
+def postgres_database(database_url: str) -> Iterator[Database]:
     engine = create_engine(database_url, poolclass=NullPool)
     yield Database(engine)
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def server(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    database_url: str,
-    smtp_sink: SmtpSink,
-    secret_log: SecretLog,
-) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("neodyme-server")
+def database(postgres_database: Database) -> Database:
+    """The PostgreSQL session server's database, read-only (``server``'s)."""
+    return postgres_database
+
+
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('neodyme-sqlite') / 'neodyme.db'}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(sqlite_server: Server, sqlite_database_url: str) -> Iterator[Database]:
+    """The SQLite session server's database file, read-only (once the server made it)."""
+    engine = create_engine(sqlite_database_url.replace("+aiosqlite", ""), poolclass=NullPool)
+    yield Database(engine)
+    engine.dispose()
+
+
+@contextmanager
+def _serving(request: pytest.FixtureRequest, backend: str, database_url: str) -> Iterator[Server]:
+    """A session server of ``backend`` on ``database_url``, sending to the session's SMTP
+    sink, its log audited for secrets (``secret_log``, which outlives it)."""
+    smtp_sink: SmtpSink = request.getfixturevalue("smtp_sink")
+    secret_log: SecretLog = request.getfixturevalue("secret_log")
+    workdir = request.getfixturevalue("tmp_path_factory").mktemp(f"neodyme-{backend}-server")
     assert smtp_sink.auth is not None
     user, password = smtp_sink.auth
     # JSON logs with the access log: the whole run's log is then audited in the format
@@ -137,16 +177,43 @@ def server(
     )
     migrate(env, workdir)
     process = ServerProcess(env, workdir).start()
-    running = Server(base_url=process.base_url, env=env, workdir=workdir, log_path=process.log_path)
+    running = Server(process.base_url, env, workdir, process.log_path, backend)
     secret_log.watch(running.log_path, env)
-    request.config.stash[SERVER] = running
+    request.config.stash.setdefault(SERVERS, {})[backend] = running
     try:
         yield running
     finally:
-        del request.config.stash[SERVER]
+        del request.config.stash[SERVERS][backend]
         process.stop()
         if request.session.testsfailed:
             _report_log_tail(request.config, running)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(request: pytest.FixtureRequest, database_url: str) -> Iterator[Server]:
+    with _serving(request, "postgres", database_url) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def server(postgres_server: Server) -> Server:
+    """The session server most tests talk to: on PostgreSQL."""
+    return postgres_server
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(request: pytest.FixtureRequest, sqlite_database_url: str) -> Iterator[Server]:
+    with _serving(request, "sqlite", sqlite_database_url) as running:
+        yield running
+
+
+@pytest.fixture(params=BACKENDS)
+def each_backend(request: pytest.FixtureRequest) -> Backend:
+    """The test runs once per database, against that database's session server."""
+    name = request.param
+    server: Server = request.getfixturevalue(f"{name}_server")
+    database: Database = request.getfixturevalue(f"{name}_database")
+    return Backend(name, server, database, Cli(env=server.env, cwd=server.workdir))
 
 
 def _report_log_tail(config: pytest.Config, server: Server) -> None:
@@ -157,7 +224,8 @@ def _report_log_tail(config: pytest.Config, server: Server) -> None:
         return
     with capture.global_and_fixture_disabled():
         reporter.write_line("")
-        reporter.write_sep("-", f"neodyme server log, last {LOG_TAIL_LINES} lines")
+        title = f"neodyme server log ({server.backend}), last {LOG_TAIL_LINES} lines"
+        reporter.write_sep("-", title)
         reporter.write_line(server.log_tail())
 
 

@@ -8,6 +8,10 @@ scratch database, a TCP proxy in front of it, an SMTP server, and one or more
         sink = rig.smtp()
         server = rig.server(rig.env(proxied_url, sink.port))
 
+``Rig(tmp_path, "sqlite")`` makes its databases SQLite files instead (each a copy of one
+migrated by the real `neodyme db upgrade`); the fault tests that hold on both databases
+take ``backend`` from ``BACKENDS``.
+
 A failing test's error carries the end of each of its servers' logs (as exception notes).
 """
 
@@ -17,6 +21,8 @@ import asyncio
 import atexit
 import os
 import secrets
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -31,6 +37,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.e2e.api import Api
+from tests.e2e.conftest import BACKENDS
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
 from tests.support.server import ServerProcess, migrate, server_env
 from tests.support.smtp import SmtpSink
@@ -43,8 +50,11 @@ LOG_LINES = 40
 
 
 class Rig:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, backend: str = "postgres") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}")
         self.workdir = workdir
+        self.backend = backend
         self.servers: list[ServerProcess] = []
         self._stack = ExitStack()
         self._migrated: set[str] = set()
@@ -80,8 +90,14 @@ class Rig:
             )
 
     def database(self, tag: str) -> str:
-        """A new PostgreSQL database with neodyme's schema and no rows (dropped at the
-        end); its URL."""
+        """A new database of the rig's backend with neodyme's schema and no rows (dropped
+        at the end); its URL."""
+        if self.backend == "sqlite":
+            path = self.workdir / f"{tag}-{secrets.token_hex(4)}.db"
+            shutil.copyfile(_migrated_sqlite_template(self.workdir), path)
+            url = f"sqlite+aiosqlite:///{path}"
+            self._migrated.add(url)
+            return url
         base = resolve_postgres_url()
         name = f"neodyme_{tag}_{secrets.token_hex(4)}"
         url = scratch_database(base, name, template=_migrated_template(self.workdir))
@@ -90,12 +106,13 @@ class Rig:
         return url
 
     def reader(self, url: str) -> Reader:
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(url.replace("sqlite+aiosqlite:", "sqlite:"), poolclass=NullPool)
         self._stack.callback(engine.dispose)
         return Reader(engine)
 
     def proxy(self, url: str) -> tuple[TcpProxy, str]:
-        """A proxy to ``url``'s server, and the URL of the same database through it."""
+        """A proxy to ``url``'s server, and the URL of the same database through it
+        (PostgreSQL: a SQLite file has no server to cut off)."""
         proxy = self._stack.enter_context(postgres_proxy(url))
         return proxy, proxied_url(proxy, url)
 
@@ -121,6 +138,19 @@ class Rig:
 
 
 _template: list[str] = []
+_sqlite_template: list[Path] = []
+
+
+def _migrated_sqlite_template(workdir: Path) -> Path:
+    """A SQLite file migrated by the real `neodyme db upgrade`, once per process, that each
+    SQLite fault test's database is copied from."""
+    if not _sqlite_template:
+        directory = Path(tempfile.mkdtemp(prefix="neodyme-sqlite-template-"))
+        atexit.register(shutil.rmtree, directory, True)
+        path = directory / "template.db"
+        migrate(server_env(f"sqlite+aiosqlite:///{path}", "127.0.0.1", 25), workdir)
+        _sqlite_template.append(path)
+    return _sqlite_template[0]
 
 
 def _migrated_template(workdir: Path) -> str:
@@ -205,3 +235,17 @@ async def eventually(
         if time.monotonic() - started > within:
             raise AssertionError(f"not within {within}s: {what}")
         await asyncio.sleep(every)
+
+
+async def everything_sent(reader: Reader, *, within: float = 15.0) -> None:
+    """Wait until every row of the outbox is marked sent. From then on nothing can be sent
+    again, so the mail server's count is final: claims skip sent rows, a row is marked
+    only after its send returned, and a send still in flight elsewhere cannot outlive its
+    lease (a dispatcher sends during the first half of it only, each send bounded by the
+    SMTP timeout), while another process can take a row only once that lease has run out.
+    What a test waits for instead of "a while" when it asserts that no duplicate comes."""
+    await eventually(
+        lambda: all(row.sent for row in reader.outbox()),
+        within=within,
+        what="every e-mail in the outbox sent",
+    )

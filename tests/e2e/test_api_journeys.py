@@ -1,5 +1,6 @@
 """The book's API integration tests, against the real server process: what a user does over
-HTTP, and what it leaves behind (an e-mail at the SMTP server, rows in the database)."""
+HTTP, and what it leaves behind (an e-mail at the SMTP server, rows in the database). Each
+runs on PostgreSQL and on SQLite (tests/e2e/backends.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import uuid
 import jwt
 import pytest
 
+from tests.e2e import backends
 from tests.e2e.api import PASSWORD, Api, Cli, Database, expect, expect_error, unique_email
 from tests.support.smtp import SmtpSink
+
+server, database, cli = backends.server, backends.database, backends.cli  # each database's
 
 
 async def test_registration_returns_a_session_sends_a_welcome_email_and_records_the_event(

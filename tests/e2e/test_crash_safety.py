@@ -2,7 +2,7 @@
 registrations and start it again. A 201 is a promise: that account exists and can log in,
 and its welcome e-mail was recorded in the same transaction (delivered or still pending,
 never lost). No account exists without its welcome e-mail in the outbox, including the
-accounts whose answer was lost in the crash.
+accounts whose answer was lost in the crash. On PostgreSQL and on a SQLite file alike.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.api import expect, recipient
+from tests.e2e.conftest import BACKENDS
 from tests.e2e.faults import Rig, address, api_of, eventually
 
 CONCURRENCY = 8
@@ -24,10 +26,11 @@ of the moment in hand when the kill lands, and then the crash cut no registratio
 the burst is repeated (after a restart) until one does."""
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_crash_mid_burst_loses_no_acknowledged_registration_nor_its_email(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
-    with Rig(tmp_path) as rig:
+    with Rig(tmp_path, backend) as rig:
         url = rig.database("crash")
         sink = rig.smtp()
         # A short lease: e-mails the dead process had claimed are retried soon after.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.e2e.api import Api, Cli, CliResult, recipient
-from tests.e2e.faults import Reader, Rig, address, api_of, eventually
+from tests.e2e.faults import Reader, Rig, address, api_of, eventually, everything_sent
 from tests.support.certificates import PrivateCa
 from tests.support.server import ServerProcess
 from tests.support.smtp import SmtpSink
@@ -88,16 +88,6 @@ async def every_email_tried(reader: Reader, emails: list[str]) -> None:
         return all(e in rows and rows[e].attempts >= 1 and not rows[e].sent for e in emails)
 
     await eventually(tried, within=WITHIN, what="every welcome e-mail tried, none sent")
-
-
-async def everything_sent(reader: Reader) -> None:
-    """Once every row is marked sent, nothing can be sent again (claims skip sent rows, and
-    a row is marked only after its send returned): the sink's count is final."""
-    await eventually(
-        lambda: all(row.sent for row in reader.outbox()),
-        within=WITHIN,
-        what="every e-mail in the outbox sent",
-    )
 
 
 async def assert_backlog_shown(cli: Cli, pending: int) -> None:

@@ -1,13 +1,13 @@
-"""Login throttling over the real server and PostgreSQL, with the default limits: a locked
-account answers 429 with Retry-After, a client address has a ceiling (counted by the
-socket peer, whatever X-Forwarded-For claims), and successful requests are never
-throttled, not even a thousand registrations from one client."""
+"""Login throttling over the real server, on PostgreSQL and on SQLite (tests/e2e/backends.py),
+with the default limits: a locked account answers 429 with Retry-After, a client address
+has a ceiling (counted by the socket peer, whatever X-Forwarded-For claims), and
+successful requests are never throttled, not even a thousand registrations from one
+client."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -16,11 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e import backends
 from tests.e2e.api import PASSWORD, Api, Cli, Database, describe, expect, expect_error, unique_email
-from tests.e2e.conftest import Server
-from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
-from tests.support.server import ServerProcess, migrate, server_env, start_server
-from tests.support.smtp import SmtpSink
+from tests.e2e.conftest import Backend, Server
+from tests.e2e.faults import Rig
+from tests.support.server import ServerProcess, start_server
+
+server, database, cli = backends.server, backends.database, backends.cli  # each database's
 
 WRONG = "WrongPassword123!"
 LOCKOUT = 15 * 60
@@ -150,19 +152,13 @@ async def test_the_cli_purges_expired_throttle_states(cli: Cli) -> None:
 
 
 @pytest.fixture
-def crowd_server(tmp_path: Path, worker_id: str) -> Iterator[ServerProcess]:
-    """A server of this test's own, with the default limits, on a scratch database and
-    with a mail server of its own: its thousand welcome e-mails delay no other test's."""
-    base_url = resolve_postgres_url()
-    name = f"neodyme_crowd_{worker_id}_{os.getpid()}"
-    try:
-        with SmtpSink() as sink:
-            env = server_env(scratch_database(base_url, name), sink.host, sink.port)
-            migrate(env, tmp_path)
-            with start_server(env, tmp_path, name="crowd") as crowd:
-                yield crowd
-    finally:
-        drop_database(base_url, name)
+def crowd_server(tmp_path: Path, each_backend: Backend) -> Iterator[ServerProcess]:
+    """A server of this test's own, with the default limits, on a scratch database of the
+    backend. Its thousand welcome e-mails go to its log (the e-mail path is other tests'
+    business): they delay no other test's, and its shutdown waits for no mail server."""
+    with Rig(tmp_path, each_backend.name) as rig:
+        url = rig.database("crowd")
+        yield rig.server(rig.env(url, rig.smtp().port, email_backend="log"))
 
 
 async def test_a_thousand_registrations_and_many_logins_from_one_client_all_succeed(

