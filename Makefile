@@ -10,7 +10,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench
+.PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench mutation
 
 install: $(STAMP)
 
@@ -76,6 +76,18 @@ bench: $(BENCH_STAMP)
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
 	  else echo "make bench needs wrk (HTTP load generator): sudo apt-get install wrk"; exit 1; fi; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Mutation testing (mutation/run.py; docs/testing.md, "Mutation testing"): mutmut over the
+# domain and the security-critical adapters against the unit tier; prints the score per
+# module, lists survivors, writes mutation/summary.json. About 10-20 minutes on 2 cores, so
+# not part of `make test`. CHANGED=1: only the modules changed since main.
+MUTATION_STAMP := $(VENV)/.installed-mutation
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	@touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python -m mutation.run $(if $(CHANGED),--changed)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache src tests bench
