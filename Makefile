@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench \
-	bench-micro bench-baseline bench-check
+	bench-micro bench-baseline bench-check mutation
 
 install: $(STAMP)
 
@@ -130,6 +130,18 @@ load: $(LOAD_STAMP) $(LOAD_CSV)
 	$(BIN)/locust -f bench/locustfile.py --headless --only-summary --host http://$(HOST):$(PORT) \
 	  --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_TIME) \
 	  --credentials $(LOAD_CSV) --max-error-rate $(LOAD_MAX_ERROR_RATE) --max-p95-ms $(LOAD_MAX_P95_MS)
+
+# Mutation testing (mutation/run.py; docs/testing.md, "Mutation testing"): mutmut over the
+# domain and the security-critical adapters against the unit tier; prints the score per
+# module, lists survivors, writes mutation/summary.json. About 10-20 minutes on 2 cores, so
+# not part of `make test`. CHANGED=1: only the modules changed since main.
+MUTATION_STAMP := $(VENV)/.installed-mutation
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	@touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python -m mutation.run $(if $(CHANGED),--changed)
 
 # Both part of `make test` (first: they take seconds), each with its timed line, which
 # .ci/run requires as it does the tiers'. lint includes the import contracts.

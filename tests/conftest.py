@@ -4,9 +4,28 @@ xdist worker is one) from spending seconds on anything but the tests."""
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Under mutation testing (mutmut sets MUTANT_UNDER_TEST in every test process it starts),
+# the same examples for every mutant (derandomize: a mutant's verdict must not depend on
+# luck), no example database to carry one mutant's failures into the next, fewer examples
+# (each mutant runs the tests that reach the mutated function: hundreds of times over),
+# and no complaint that mutmut's trampolines make a test look like it runs under other
+# executors.
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.differing_executors, HealthCheck.too_slow],
+)
+if os.environ.get("MUTANT_UNDER_TEST"):
+    settings.load_profile("mutation")
 
 # pytest rewrites the assert statements of every test module and conftest (about fifty)
 # when it imports them, and caches the result in __pycache__ (ignored by git) like any
