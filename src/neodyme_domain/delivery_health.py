@@ -50,9 +50,10 @@ class DeliveryHealth:
         self._remind_every = remind_every
         self._min_gap = min_gap
         self._failing_since: datetime | None = None
-        self._told_at: datetime | None = None
-        self._told_reason = ""
-        self._last_reason = ""
+        # Read only while failing, and the failure that starts it sets all three first.
+        self._told_at: datetime | None = None  # pragma: no mutate (equivalent: set before read)
+        self._told_reason = ""  # pragma: no mutate (equivalent: set before read)
+        self._last_reason = ""  # pragma: no mutate (equivalent: set before read)
 
     @property
     def failing(self) -> bool:

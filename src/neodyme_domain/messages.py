@@ -66,7 +66,8 @@ class EmailMessage:
 
 
 def _minutes(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 60)
+    """Whole minutes, rounded down: an e-mail never promises more time than the link has."""
+    return delta // timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,18 +68,23 @@ class Email:
     @classmethod
     def parse(cls, raw: str) -> Email:
         text = raw.strip()
-        if not text or len(text) > MAX_EMAIL_LENGTH or _has_control_characters(text):
+        if (
+            not text
+            or len(text) > MAX_EMAIL_LENGTH
+            or text.count("@") != 1  # neither part may hold one (no quoted local parts)
+            or _has_control_characters(text)
+        ):
             raise ValidationFailed("email", "is not a valid e-mail address")
-        local, at, domain = text.rpartition("@")
+        local, domain = text.split("@")
         domain = domain.lower()
-        if not at or not _valid_local_part(local) or not _valid_domain(domain):
+        if not _valid_local_part(local) or not _valid_domain(domain):
             raise ValidationFailed("email", "is not a valid e-mail address")
         return cls(f"{local}@{domain}")
 
 
 def _valid_local_part(local: str) -> bool:
     return (
-        0 < len(local) <= MAX_LOCAL_PART_LENGTH
+        len(local) <= MAX_LOCAL_PART_LENGTH  # and not empty: _LOCAL_PART wants one character
         and _LOCAL_PART.match(local) is not None
         and not local.startswith(".")
         and not local.endswith(".")

@@ -51,12 +51,14 @@ class Page(Generic[T]):
 
 def encode_cursor(position: Position) -> str:
     raw = f"{position.at.isoformat()}|{position.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    # Without the padding ("=" pads the end, and appears nowhere else): decode_cursor adds it.
+    return base64.urlsafe_b64encode(raw).decode().replace("=", "")
 
 
 def decode_cursor(cursor: str) -> Position:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        # The padding encode_cursor strips: two "=" at most, and the decoder ignores excess.
+        raw = base64.urlsafe_b64decode(cursor + "==").decode()
         at, _, ident = raw.partition("|")
         position = Position(datetime.fromisoformat(at), uuid.UUID(ident))
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -107,20 +107,19 @@ def register_failure(
 ) -> ThrottleState:
     """The state after one more failure for ``key`` at ``now``."""
     if state is None or state.is_expired(now):
-        state = ThrottleState(key, now, 0, 0, None, now + limits.window)
+        state = _state(key, now, 0, 0, None, limits)
     if state.is_locked(now):
         return state  # refused anyway: counting would only lengthen the lockout of a victim
     if now >= state.window_start + limits.window:
         state = replace(state, window_start=now, failures=0)
     failures = state.failures + 1
     if failures < limits.max_failures:
-        return _with_expiry(replace(state, failures=failures), limits)
+        return _state(
+            state.key, state.window_start, failures, state.lockouts, state.locked_until, limits
+        )
     lockouts = state.lockouts + 1
     until = now + limits.lockout(lockouts)
-    return _with_expiry(
-        ThrottleState(key, until, 0, lockouts, until, until),  # the next window opens at the end
-        limits,
-    )
+    return _state(key, until, 0, lockouts, until, limits)  # the next window opens at the end
 
 
 def starts_lockout(before: ThrottleState | None, after: ThrottleState, now: datetime) -> bool:
@@ -129,11 +128,20 @@ def starts_lockout(before: ThrottleState | None, after: ThrottleState, now: date
     return after.is_locked(now) and not (before is not None and before.is_locked(now))
 
 
-def _with_expiry(state: ThrottleState, limits: ThrottleLimits) -> ThrottleState:
-    expires = state.window_start + limits.window
-    if state.locked_until is not None:
-        expires = max(expires, state.locked_until + limits.max_lockout)
-    return replace(state, expires_at=expires)
+def _state(
+    key: str,
+    window_start: datetime,
+    failures: int,
+    lockouts: int,
+    locked_until: datetime | None,
+    limits: ThrottleLimits,
+) -> ThrottleState:
+    """A state, with the ``expires_at`` its window and last lockout give it: every state
+    is built whole here, none with a stand-in expiry for a later step to overwrite."""
+    expires = window_start + limits.window
+    if locked_until is not None:
+        expires = max(expires, locked_until + limits.max_lockout)
+    return ThrottleState(key, window_start, failures, lockouts, locked_until, expires)
 
 
 def longest_wait(now: datetime, *states: ThrottleState | None) -> int | None:
@@ -153,7 +161,7 @@ def account_key(raw_email: str) -> str:
     try:
         return account_key_of(Email.parse(raw_email))
     except ValidationFailed:
-        junk = raw_email.strip().lower().encode("utf-8", "surrogatepass")
+        junk = raw_email.strip().lower().encode(errors="surrogatepass")  # UTF-8, surrogates kept
         return "account:?" + hashlib.sha256(junk).hexdigest()[:32]
 
 
@@ -184,5 +192,5 @@ def _address_group(client_ip: str | None) -> str | None:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+        return str(ipaddress.IPv6Interface((address, IPV6_PREFIX)).network)
     return str(address)

@@ -145,6 +145,22 @@ async def test_a_session_started_after_the_change_works(
     await refresh_tokens(RefreshCommand(session.tokens.refresh_token))
 
 
+async def test_each_change_ends_the_sessions_started_since_the_one_before(
+    change_password: ChangePassword,
+    authenticate_user: AuthenticateUser,
+    get_current_user: GetCurrentUser,
+    alice: Registered,
+) -> None:
+    await change_password(changing(alice, PASSWORD, NEW_PASSWORD))
+    session = await authenticate_user(AuthenticateCommand("alice@example.com", NEW_PASSWORD))
+    user = await get_current_user(CurrentUserQuery(session.tokens.access_token))
+
+    await change_password(ChangePasswordCommand(user, NEW_PASSWORD, "ThirdPassword789#"))
+
+    with pytest.raises(InvalidToken):
+        await get_current_user(CurrentUserQuery(session.tokens.access_token))
+
+
 async def test_a_reset_link_issued_before_the_change_dies(
     change_password: ChangePassword,
     request_password_reset: RequestPasswordReset,

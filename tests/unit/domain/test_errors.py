@@ -83,3 +83,42 @@ def test_weak_password_names_each_unmet_rule_for_clients() -> None:
     assert "requirements not met" in error.message
     assert error.details == {"unmet": ["digit", "special"]}
     assert error.unmet == ("digit", "special")
+
+
+def test_weak_password_tells_clients_every_unmet_rule_in_one_sentence() -> None:
+    error = neodyme_domain.WeakPassword(["min_length", "digit"])
+
+    assert error.message == "Password requirements not met: min_length, digit"
+
+
+@pytest.mark.parametrize(
+    "error", [neodyme_domain.TooManyAttempts, neodyme_domain.ServiceUnavailable]
+)
+def test_an_error_to_retry_later_keeps_its_message_its_wait_and_its_context(
+    error: type[neodyme_domain.RetryLater],
+) -> None:
+    raised = error("Slow down", retry_after=30, context={"key": "address:192.0.2.1"})
+
+    assert raised.message == "Slow down"
+    assert str(raised) == "Slow down"
+    assert raised.retry_after == 30
+    assert raised.details == {"retry_after": 30}
+    assert raised.context == {"key": "address:192.0.2.1"}
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (neodyme_domain.TooManyAttempts, "Too many attempts; try again later"),
+        (neodyme_domain.ServiceUnavailable, "The service is temporarily unavailable, please retry"),
+    ],
+)
+def test_an_error_to_retry_later_says_one_second_and_its_default_message_unless_told(
+    error: type[neodyme_domain.RetryLater], message: str
+) -> None:
+    raised = error()
+
+    assert raised.message == message
+    assert raised.retry_after == 1
+    assert raised.details == {"retry_after": 1}
+    assert raised.context == {}

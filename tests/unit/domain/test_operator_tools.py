@@ -18,6 +18,8 @@ from neodyme_domain.use_cases import (
     Registered,
     SeedCommand,
     SeedUsers,
+    SetUserActive,
+    SetUserActiveCommand,
 )
 
 
@@ -29,6 +31,20 @@ async def test_the_operator_finds_an_account_by_address_in_any_case(
     found = await find(FindUserQuery(User.operator(clock.now()), "ALICE@example.com"))
 
     assert found.id == alice.user.id
+
+
+async def test_an_account_the_operator_deactivates_is_recorded_as_done_by_the_nil_id(
+    set_user_active: SetUserActive,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    alice: Registered,
+) -> None:
+    # The operator is no stored account: the audit trail names it by an id none can have.
+    await set_user_active(SetUserActiveCommand(User.operator(clock.now()), alice.user.id, False))
+
+    [event] = [e for e in database.events if e.type == "user_deactivated"]
+    assert event.user_id == alice.user.id
+    assert event.data == {"by": "00000000-0000-0000-0000-000000000000"}
 
 
 async def test_finding_needs_a_superuser_and_an_existing_address(

@@ -10,7 +10,13 @@ from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_domain import BOOK_POLICY, ValidationFailed, WeakPassword
-from neodyme_domain.passwords import PolicyProfile, RuleBasedPolicy, build_policy, normalise
+from neodyme_domain.passwords import (
+    PolicyProfile,
+    RuleBasedPolicy,
+    build_policy,
+    min_length,
+    normalise,
+)
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,
@@ -58,8 +64,19 @@ def test_profiles_are_named_in_configuration_by_their_value(profile: str) -> Non
 
 
 def test_the_nist_profile_needs_a_blocklist() -> None:
-    with pytest.raises(ValueError, match="blocklist"):
+    with pytest.raises(
+        ValueError, match=r"^the nist profile needs a blocklist of common passwords$"
+    ):
         build_policy(PolicyProfile.NIST)
+
+
+@pytest.mark.parametrize("length", [1, 12, 64])
+def test_a_minimum_length_rule_counts_characters_and_holds_from_that_many(length: int) -> None:
+    policy = RuleBasedPolicy((min_length(length),))
+
+    assert unmet(policy, "\u00e9" * length) == []
+    assert unmet(policy, "x" * (length + 1)) == []
+    assert unmet(policy, "\u00e9" * (length - 1)) == ["min_length"]
 
 
 def test_the_nist_profile_accepts_an_empty_blocklist() -> None:

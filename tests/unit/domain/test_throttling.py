@@ -3,6 +3,7 @@ that are forgotten, and the keys that say what is counted."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from neodyme_domain.throttling import (
     longest_wait,
     register_failure,
     reset_key,
+    starts_lockout,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -34,7 +36,7 @@ def fail(times: int, at: datetime, state: ThrottleState | None = None) -> Thrott
 def test_failures_below_the_limit_lock_nothing() -> None:
     state = fail(4, T0)
 
-    assert state.failures == 4
+    assert (state.key, state.failures) == (KEY, 4)
     assert not state.is_locked(T0)
     assert state.retry_after(T0) is None
 
@@ -128,17 +130,49 @@ def test_longest_wait_is_the_longest_lockout_among_the_states() -> None:
 
 
 @pytest.mark.parametrize(
-    "limits",
+    ("limits", "problem"),
     [
-        {"max_failures": 0},
-        {"window": timedelta(0)},
-        {"first_lockout": timedelta(seconds=-1)},
-        {"first_lockout": timedelta(hours=2), "max_lockout": timedelta(hours=1)},
+        ({"max_failures": 0}, "max_failures must be at least 1"),
+        ({"window": timedelta(0)}, "window and first_lockout must be positive"),
+        ({"first_lockout": timedelta(seconds=-1)}, "window and first_lockout must be positive"),
+        (
+            {"first_lockout": timedelta(hours=2), "max_lockout": timedelta(hours=1)},
+            "max_lockout must not be shorter than first_lockout",
+        ),
     ],
 )
-def test_limits_that_make_no_sense_are_refused(limits: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match="must"):
+def test_limits_that_make_no_sense_are_refused_saying_why(
+    limits: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{problem}$"):
         ThrottleLimits(**limits)  # type: ignore[arg-type]
+
+
+def test_after_a_lockout_a_failure_as_its_window_closes_starts_a_new_count() -> None:
+    locked = fail(5, T0)
+    assert locked.locked_until is not None
+    ended = locked.locked_until
+    counting = fail(4, ended, locked)  # the window that opened when the lockout ended
+
+    state = register_failure(counting, KEY, ended + LIMITS.window, LIMITS)
+
+    assert (state.window_start, state.failures) == (ended + LIMITS.window, 1)
+    assert not state.is_locked(ended + LIMITS.window)
+    assert state.lockouts == 1  # the streak is remembered all the same
+
+
+def test_a_lockout_starts_with_the_failure_that_earns_it_and_only_then() -> None:
+    four = fail(4, T0)
+    five = register_failure(four, KEY, T0, LIMITS)
+    six = register_failure(five, KEY, T0, LIMITS)
+    single = ThrottleLimits(max_failures=1)
+    first = register_failure(None, KEY, T0, single)
+
+    assert starts_lockout(four, five, T0)
+    assert not starts_lockout(five, six, T0)
+    assert not starts_lockout(fail(3, T0), four, T0)
+    assert starts_lockout(None, first, T0)
+    assert not starts_lockout(None, fail(1, T0), T0)
 
 
 # --- properties ----------------------------------------------------------------------------
@@ -206,6 +240,21 @@ def test_input_that_is_no_address_is_keyed_by_a_digest_never_stored_as_given() -
     assert key != account_key("another one")
 
 
+def test_junk_is_keyed_by_the_digest_of_its_trimmed_lower_cased_utf8_form() -> None:
+    # Keys are stored (the throttle table outlives a restart): their form must not drift.
+    expected = hashlib.sha256("stra\u00dfe, no address".encode()).hexdigest()[:32]
+
+    assert account_key("  STRA\u00dfE, No Address\t") == "account:?" + expected
+
+
+def test_junk_that_has_no_utf8_form_is_keyed_too() -> None:
+    # In-process callers can pass a lone surrogate; its key is that of its raw code point.
+    key = account_key("junk \ud800")
+
+    assert key.startswith("account:?")
+    assert key != account_key("junk \ud801")
+
+
 @pytest.mark.parametrize(
     ("client_ip", "expected"),
     [
@@ -214,6 +263,7 @@ def test_input_that_is_no_address_is_keyed_by_a_digest_never_stored_as_given() -
         ("2001:db8:1:2:3:4:5:6", "address:2001:db8:1:2::/64"),
         ("2001:db8:1:2:ffff::1", "address:2001:db8:1:2::/64"),
         ("testclient", "address:testclient"),
+        ("n" * 100, "address:" + "n" * 64),  # a name of any length is stored bounded
         (None, None),
         ("", None),
     ],
