@@ -185,6 +185,30 @@ async def test_one_failing_email_does_not_hold_back_the_others(
     assert [m.to for m in notifier.sent] == ["bob@example.com"]
 
 
+class SlowMailServer(RecordingNotifier):
+    """Each send takes ``seconds`` on the test's clock."""
+
+    def __init__(self, clock: ManualClock, seconds: int) -> None:
+        super().__init__()
+        self._clock = clock
+        self._send_time = timedelta(seconds=seconds)
+
+    async def send(self, message: EmailMessage) -> None:
+        self._clock.advance(self._send_time)
+        await super().send(message)
+
+
+def leasing_for_a_minute(
+    database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
+) -> DeliverOutbox:
+    return DeliverOutbox(
+        uow=InMemoryUnitOfWork(database),
+        notifier=notifier,
+        clock=clock,
+        lease=timedelta(seconds=60),
+    )
+
+
 async def test_sending_stops_at_half_the_lease_so_no_other_dispatcher_sends_the_rest_too(
     alice: Registered,
     bob: Registered,
@@ -192,18 +216,8 @@ async def test_sending_stops_at_half_the_lease_so_no_other_dispatcher_sends_the_
     database: MemoryDatabase,
     clock: ManualClock,
 ) -> None:
-    class SlowMailServer(RecordingNotifier):
-        async def send(self, message: EmailMessage) -> None:
-            clock.advance(timedelta(seconds=20))
-            await super().send(message)
-
-    notifier = SlowMailServer()
-    deliver = DeliverOutbox(
-        uow=InMemoryUnitOfWork(database),
-        notifier=notifier,
-        clock=clock,
-        lease=timedelta(seconds=60),
-    )
+    notifier = SlowMailServer(clock, seconds=20)
+    deliver = leasing_for_a_minute(database, notifier, clock)
 
     # Two sends take 40 s: the third would start past half the 60 s lease.
     assert await deliver() == Delivery(sent=2, failed=0)
@@ -221,18 +235,8 @@ async def test_sending_stops_at_half_the_lease_so_no_other_dispatcher_sends_the_
 async def test_a_send_that_ends_at_exactly_half_the_lease_is_the_last_of_the_round(
     alice: Registered, bob: Registered, database: MemoryDatabase, clock: ManualClock
 ) -> None:
-    class SlowMailServer(RecordingNotifier):
-        async def send(self, message: EmailMessage) -> None:
-            clock.advance(timedelta(seconds=30))
-            await super().send(message)
-
-    notifier = SlowMailServer()
-    deliver = DeliverOutbox(
-        uow=InMemoryUnitOfWork(database),
-        notifier=notifier,
-        clock=clock,
-        lease=timedelta(seconds=60),
-    )
+    notifier = SlowMailServer(clock, seconds=30)
+    deliver = leasing_for_a_minute(database, notifier, clock)
 
     assert await deliver() == Delivery(sent=1, failed=0)
     assert len(notifier.sent) == 1
