@@ -28,7 +28,6 @@ from neodyme_domain.throttling import (
     DEFAULT_LOGIN_LIMITS,
     LoginLimits,
     account_key,
-    account_key_of,
     address_key,
     longest_wait,
     register_failure,
@@ -54,11 +53,11 @@ class Authenticated:
 @dataclass(frozen=True, slots=True)
 class _Admission:
     user: User | None
-    counted: bool
-    """True if the attempt was already counted against the account on admission."""
     account: str
     """The attempt's throttle keys, worked out once per attempt."""
     address: str | None
+    counted: bool = False
+    """True if the attempt was already counted against the account on admission."""
     locks_account: bool = False
     """Counting on admission locked the account out: reported if the attempt then fails
     (a right password lifts the lockout at once, so it never took effect)."""
@@ -190,35 +189,38 @@ class AuthenticateUser:
         earlier: a clean-record attempt is counted after its hash anyway.
         """
         email = _parse(cmd.email)
-        account = account_key_of(email) if email else account_key(cmd.email)
+        account = account_key(cmd.email)
         address = address_key(cmd.origin.client_ip)
+        # Sorted ("account:" < "address:"), as the port asks of several keys.
+        keys = [key for key in (account, address) if key is not None]
         async with self._reader as reader:
-            keys = [account] if address is None else [account, address]
             if not await reader.throttle.any_recorded(keys):
                 user = await reader.users.get_by_email(email) if email else None
-                return _Admission(user, counted=False, account=account, address=address)
+                return _Admission(user, account=account, address=address)
         async with self._uow as uow:
             now = self._clock.now()
-            # Sorted ("account:" < "address:"), as the port asks of several keys.
-            account_state = await uow.throttle.get(account)
-            address_state = await uow.throttle.get(address) if address else None
+            states = [await uow.throttle.get(key) for key in keys]
             user = await uow.users.get_by_email(email) if email else None
-            wait = longest_wait(now, account_state, address_state)
+            wait = longest_wait(now, *states)
             if wait is not None:
                 await uow.events.record(_failed_event(cmd, user, "throttled", now))
                 await uow.commit()
                 raise TooManyAttempts(
                     retry_after=wait, context={"email": cmd.email, "reason": "throttled"}
                 )
-            under_suspicion = account_state is not None and not account_state.is_expired(now)
-            locks = False
-            if under_suspicion:
-                counted = register_failure(account_state, account, now, self._limits.account)
-                locks = starts_lockout(account_state, counted, now)
-                await uow.throttle.put(counted)
-                await uow.commit()
+            account_state = states[0]
+            if account_state is None or account_state.is_expired(now):
+                return _Admission(user, account=account, address=address)
+            counted = register_failure(account_state, account, now, self._limits.account)
+            await uow.throttle.put(counted)
+            await uow.commit()
+            # The account was not locked (refused above): a lock now is this attempt's.
             return _Admission(
-                user, counted=under_suspicion, account=account, address=address, locks_account=locks
+                user,
+                account=account,
+                address=address,
+                counted=True,
+                locks_account=counted.is_locked(now),
             )
 
     async def _fail(self, cmd: AuthenticateCommand, admission: _Admission, reason: str) -> None:

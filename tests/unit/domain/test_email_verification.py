@@ -137,11 +137,13 @@ async def test_verifying_is_recorded_and_spends_the_link(
     clock: ManualClock,
 ) -> None:
     token = await verification_token(request_verification, database, alice.user)
+    clock.advance(timedelta(minutes=5))
 
     await verify_email(VerifyEmailCommand(token, origin=ORIGIN))
 
     [event] = events_of(database, "email_verified")
     assert event.user_id == alice.user.id
+    assert event.occurred_at == clock.now()
     assert (event.client_ip, event.user_agent) == ("192.0.2.10", "pytest-verify")
     assert database.state.one_time_tokens[digest(token)].used_at == clock.now()
 

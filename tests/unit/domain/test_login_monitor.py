@@ -3,6 +3,7 @@ lockout each time one takes effect, not at every refusal while it lasts."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 
@@ -142,6 +143,27 @@ async def test_an_address_lockout_is_counted_in_its_own_scope(
 
     assert monitor.lockouts == {"address": 1}
     assert monitor.outcomes == {"invalid": 3}
+
+
+async def test_a_burst_of_guesses_at_a_clean_account_counts_each_lockout_once(
+    database: MemoryDatabase,
+    hasher: Argon2Hasher,
+    tokens: JwtTokenService,
+    clock: ManualClock,
+    monitor: RecordingLoginMonitor,
+    alice: Registered,
+) -> None:
+    """All in flight before any failed, so each failure is counted after its hash: the
+    third locks the address, the fifth the account, and the failures that come after a
+    lockout (counted while it lasts, which changes nothing) start no other."""
+    login = monitored(
+        database, hasher, tokens, clock, monitor, LoginLimits(address=ThrottleLimits(3))
+    )
+
+    await asyncio.gather(*(try_login(login, "alice@example.com", WRONG) for _ in range(10)))
+
+    assert monitor.outcomes == {"invalid": 10}
+    assert monitor.lockouts == {"account": 1, "address": 1}
 
 
 async def test_refused_input_is_no_login_outcome(

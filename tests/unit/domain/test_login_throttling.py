@@ -136,8 +136,10 @@ async def test_a_refused_attempt_is_recorded_but_does_not_lengthen_the_lockout(
         assert isinstance(refused, TooManyAttempts)
 
     assert refused.retry_after == 5 * 60
+    assert refused.context == {"email": "alice@example.com", "reason": "throttled"}
     reasons = [event.data["reason"] for event in events_of(database, "login_failed")]
     assert reasons == ["invalid_password"] * 5 + ["throttled"] * 11
+    assert events_of(database, "login_failed")[-1].occurred_at == clock.now()
     assert {event.user_id for event in events_of(database, "login_failed")} == {alice.user.id}
 
 
@@ -275,6 +277,17 @@ async def test_a_correct_password_on_an_inactive_account_is_not_a_guessing_failu
     assert database.state.throttle["address:203.0.113.9"].failures == 4
 
 
+async def test_input_that_is_no_address_is_locked_out_like_an_unknown_address(
+    authenticate_user: AuthenticateUser, database: MemoryDatabase
+) -> None:
+    refused = await locked_out(authenticate_user, "not an address")
+
+    assert refused.retry_after == 15 * 60
+    [junk] = [key for key in database.state.throttle if key.startswith("account:")]
+    assert junk.startswith("account:?")  # a digest: the junk itself is never stored
+    assert database.state.throttle[junk].lockouts == 1
+
+
 async def test_in_process_calls_without_an_address_are_throttled_per_account_only(
     authenticate_user: AuthenticateUser, alice: Registered, database: MemoryDatabase
 ) -> None:
@@ -370,6 +383,7 @@ async def test_forgot_password_is_limited_per_client_address(
         await request_password_reset(PasswordResetRequest("alice@example.com", ORIGIN))
 
     assert raised.value.retry_after == 15 * 60
+    assert raised.value.context == {"key": "reset:203.0.113.9"}
     assert counts(database) == before  # no e-mail, no event: nothing happened
     await request_password_reset(PasswordResetRequest("alice@example.com", ELSEWHERE))
     await request_password_reset(PasswordResetRequest("alice@example.com", NO_ORIGIN))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 
 from neodyme_adapters.argon2_hasher import Argon2Hasher
@@ -52,10 +55,13 @@ async def test_finding_needs_a_superuser_and_an_existing_address(
 ) -> None:
     find = FindUserByEmail(uow=InMemoryUnitOfWork(database))
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as forbidden:
         await find(FindUserQuery(alice.user, "alice@example.com"))
-    with pytest.raises(UserNotFound):
-        await find(FindUserQuery(User.operator(alice.user.created_at), "nobody@example.com"))
+    with pytest.raises(UserNotFound) as missing:
+        await find(FindUserQuery(User.operator(alice.user.created_at), "NOBODY@example.com"))
+
+    assert forbidden.value.context == {"requester": alice.user.id, "action": "find user"}
+    assert missing.value.message == "No user with email NOBODY@example.com"
 
 
 async def test_seeded_users_are_distinct_and_share_one_password(
@@ -81,6 +87,30 @@ async def test_seeded_users_are_distinct_and_share_one_password(
         AuthenticateCommand(users[-1].email.value, "Seeded-Password-1!")
     )
     assert session.user.id == users[-1].id
+
+
+async def test_seeded_addresses_are_lower_case_numbered_and_tagged_by_their_run(
+    database: MemoryDatabase, hasher: Argon2Hasher, clock: ManualClock
+) -> None:
+    seed = SeedUsers(
+        uow=InMemoryUnitOfWork(database), hasher=hasher, policy=BOOK_POLICY, clock=clock
+    )
+    address = re.compile(r"ada\.lovelace\.(?P<run>[0-9a-f]{6})(?P<n>\d+)@example\.com")
+
+    first = await seed(SeedCommand(3, "Seeded-Password-1!", ["ADA"], ["LoveLace"]))
+    clock.advance(timedelta(minutes=1))
+    second = await seed(SeedCommand(2, "Seeded-Password-1!", ["ada"], ["lovelace"]))
+
+    runs = []
+    for users in (first, second):
+        matches = [address.fullmatch(user.email.value) for user in users]
+        assert all(matches), [user.email.value for user in users]
+        runs.append({m["run"] for m in matches if m})
+        assert [m["n"] for m in matches if m] == [str(n) for n in range(len(users))]
+    assert len(runs[0]) == len(runs[1]) == 1
+    assert {user.full_name for user in first + second} == {"Ada Lovelace"}
+    assert {user.created_at for user in first} == {clock.now() - timedelta(minutes=1)}
+    assert {user.created_at for user in second} == {clock.now()}
 
 
 async def test_seeding_with_a_weak_password_is_refused_before_anything_is_written(

@@ -101,8 +101,10 @@ async def test_retry_makes_failing_emails_due_now_instead_of_after_their_backoff
     await deliver()
     notifier.failure = None
     assert await deliver() == Delivery(sent=0, failed=0), "both wait for their retry"
+    clock.advance(timedelta(seconds=1))  # their retry is a second away still
 
     assert await retry() == 2
+    assert [entry.next_attempt_at for entry in database.outbox] == [clock.now()] * 2
 
     assert await deliver() == Delivery(sent=2, failed=0)
     assert sorted(m.to for m in notifier.sent) == ["alice@example.com", "bob@example.com"]

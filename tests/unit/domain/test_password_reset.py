@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import base64
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from neodyme_adapters.argon2_hasher import Argon2Hasher
 from neodyme_adapters.clock import ManualClock
-from neodyme_adapters.memory import MemoryDatabase
+from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_domain import (
     InvalidCredentials,
     InvalidLink,
@@ -23,7 +24,8 @@ from neodyme_domain import (
     ValidationFailed,
     WeakPassword,
 )
-from neodyme_domain.tokens import digest
+from neodyme_domain.model import Email, User
+from neodyme_domain.tokens import OneTimePurpose, digest
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,
@@ -33,6 +35,7 @@ from neodyme_domain.use_cases import (
     DeleteAccount,
     DeleteAccountCommand,
     GetCurrentUser,
+    LinkSettings,
     PasswordResetRequest,
     RefreshCommand,
     RefreshTokens,
@@ -45,6 +48,7 @@ from neodyme_domain.use_cases import (
     SetUserActiveCommand,
     VerificationRequest,
 )
+from neodyme_domain.use_cases.links import issue_link
 from tests.unit.domain.helpers import (
     NEW_PASSWORD,
     PASSWORD,
@@ -116,8 +120,24 @@ async def test_the_reset_token_is_stored_as_a_digest_only(
     record = database.state.one_time_tokens[digest(token)]
     assert record.user_id == alice.user.id
     assert record.purpose == "password_reset"
+    assert record.created_at == clock.now()
     assert record.expires_at == clock.now() + timedelta(hours=1)
     assert record.used_at is None
+
+
+@pytest.mark.parametrize(
+    "public_url", ["https://example.org/SANDBOX", "https://example.org/SANDBOX/"]
+)
+async def test_the_link_joins_the_public_url_and_its_path_with_one_slash(
+    alice: Registered, database: MemoryDatabase, clock: ManualClock, public_url: str
+) -> None:
+    links = LinkSettings(public_url=public_url, ttl=timedelta(hours=1))
+    request = RequestPasswordReset(uow=InMemoryUnitOfWork(database), clock=clock, links=links)
+
+    await request(PasswordResetRequest("alice@example.com"))
+
+    [email] = emails_of(database, "password_reset")
+    assert email.data["link"].startswith("https://example.org/SANDBOX/reset-password?token=")
 
 
 async def test_the_address_is_matched_whatever_its_case(
@@ -479,6 +499,29 @@ async def test_a_link_of_a_deleted_account_is_refused(
 
     await invalid_link(reset_password, token, NEW_PASSWORD)
     assert database.state.one_time_tokens == {}
+
+
+async def test_a_link_whose_account_is_gone_is_refused_not_a_crash(
+    reset_password: ResetPassword,
+    alice: Registered,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    links: LinkSettings,
+) -> None:
+    # A store that kept the link of an account it no longer has (the SQL schema cascades,
+    # but the link's check must not depend on it).
+    ghost = User.register(
+        email=Email.parse("ghost@example.com"),
+        full_name="Nobody Anymore",
+        hashed_password=alice.user.hashed_password,
+        now=clock.now(),
+    )
+    async with InMemoryUnitOfWork(database) as uow:
+        link = await issue_link(uow, ghost, OneTimePurpose.PASSWORD_RESET, links, clock.now())
+        await uow.commit()
+    [token] = parse_qs(urlsplit(link).query)["token"]
+
+    await invalid_link(reset_password, token, NEW_PASSWORD)
 
 
 async def test_two_concurrent_resets_with_one_link_let_exactly_one_through(

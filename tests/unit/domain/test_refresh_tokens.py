@@ -8,7 +8,7 @@ import pytest
 
 from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.jwt_tokens import JwtTokenService
-from neodyme_adapters.memory import MemoryDatabase
+from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_domain import InvalidToken, TokenReused
 from neodyme_domain.messages import RequestOrigin
 from neodyme_domain.tokens import digest
@@ -42,6 +42,27 @@ async def test_refresh_returns_a_new_pair_with_a_different_refresh_token(
     new = tokens.decode_refresh(pair.refresh_token)
     assert new.family_id == old.family_id
     assert new.token_id != old.token_id
+    # 16 random bytes each (128 bits), in URL-safe base64.
+    assert len(new.token_id) == len(new.family_id) == 22
+
+
+async def test_the_new_refresh_token_is_remembered_with_its_family_and_times(
+    refresh_tokens: RefreshTokens,
+    alice: Registered,
+    database: MemoryDatabase,
+    tokens: JwtTokenService,
+    clock: ManualClock,
+) -> None:
+    clock.advance(timedelta(minutes=20))
+
+    pair = await refresh_tokens(refresh(alice.tokens.refresh_token))
+
+    record = database.state.refresh_tokens[digest(pair.refresh_token)]
+    claims = tokens.decode_refresh(pair.refresh_token)
+    assert (record.user_id, record.family_id) == (alice.user.id, claims.family_id)
+    assert record.issued_at == clock.now()
+    assert record.expires_at == claims.expires_at
+    assert record.used_at is record.revoked_at is None
 
 
 async def test_refresh_marks_the_presented_token_used(
@@ -102,17 +123,22 @@ async def test_reuse_is_recorded_for_the_audit_trail(
     alice: Registered,
     database: MemoryDatabase,
     tokens: JwtTokenService,
+    clock: ManualClock,
 ) -> None:
     first = alice.tokens.refresh_token
+    family_id = tokens.decode_refresh(first).family_id
     await refresh_tokens(refresh(first))
+    clock.advance(timedelta(minutes=2))
 
-    with pytest.raises(TokenReused):
+    with pytest.raises(TokenReused) as raised:
         await refresh_tokens(refresh(first))
 
+    assert raised.value.context == {"family_id": family_id}
     [event] = events_of(database, "refresh_token_reused")
     assert event.user_id == alice.user.id
     assert event.client_ip == "198.51.100.4"
-    assert event.data["family_id"] == tokens.decode_refresh(first).family_id
+    assert event.occurred_at == clock.now()
+    assert event.data == {"family_id": family_id}
 
 
 async def test_a_token_of_a_revoked_family_presented_again_is_invalid(
@@ -274,3 +300,18 @@ async def test_a_refresh_token_is_valid_until_just_before_its_expiry(
     pair = await refresh_tokens(refresh(alice.tokens.refresh_token))
 
     assert pair.refresh_token
+
+
+async def test_a_leeway_never_keeps_a_refresh_token_past_its_stored_expiry(
+    alice: Registered,
+    database: MemoryDatabase,
+    jwt_secret: str,
+    tokens: JwtTokenService,
+    clock: ManualClock,
+) -> None:
+    lenient = JwtTokenService(secret=jwt_secret, clock=clock, leeway=timedelta(seconds=30))
+    refresh_lenient = RefreshTokens(uow=InMemoryUnitOfWork(database), tokens=lenient, clock=clock)
+    clock.advance(tokens.refresh_ttl)  # the signature still passes, within the leeway
+
+    with pytest.raises(InvalidToken):
+        await refresh_lenient(refresh(alice.tokens.refresh_token))
