@@ -10,6 +10,10 @@ not catch either. This script adds what mutmut leaves to its user:
 - the equivalent mutants: lines marked ``# pragma: no mutate (equivalent: <why>)``, which
   mutmut does not mutate at all; a pragma without its reason is refused, so that nothing is
   excluded without saying why;
+- survivors listed in ``mutation/equivalents.toml`` (a mutated function and the exact lines
+  the mutant removes and adds, with a reason): equivalent mutants a pragma cannot mark
+  without hiding killed ones beside them; an entry that matches nothing in a full run is
+  refused as stale;
 - ``--changed``: only the modules changed since ``main`` (committed or not), for daily use.
 
 Exit status: 0 when the targets hold, 1 when they do not (or a pragma lacks its reason),
@@ -32,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = ROOT / "mutation" / "summary.json"
+EQUIVALENTS = ROOT / "mutation" / "equivalents.toml"
 RUN_LOG = ROOT / "mutants" / "run.log"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 
@@ -67,9 +72,7 @@ def mutated_files() -> list[Path]:
     """The files pyproject.toml's ``only_mutate`` names."""
     import tomllib
 
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"][
-        "only_mutate"
-    ]
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
     files = sorted((ROOT / "src").rglob("*.py"))
     return [f for f in files if any(fnmatch(str(f.relative_to(ROOT)), p) for p in patterns)]
 
@@ -107,6 +110,41 @@ def changed_files(files: list[Path]) -> list[Path]:
         "ls-files", "--others", "--exclude-standard"
     )
     return [f for f in files if str(f.relative_to(ROOT)) in names]
+
+
+def listed_equivalents() -> list[dict[str, object]]:
+    import tomllib
+
+    return list(tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", []))
+
+
+def mutant_change(name: str) -> tuple[str, list[str], list[str]]:
+    """The mutated function and the lines ``mutmut show`` says the mutant removes and adds."""
+    shown = subprocess.run(
+        [str(MUTMUT), "show", name], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    removed = [ln[1:].strip() for ln in shown if ln.startswith("-") and not ln.startswith("---")]
+    added = [ln[1:].strip() for ln in shown if ln.startswith("+") and not ln.startswith("+++")]
+    return name.rsplit("__mutmut_", 1)[0], removed, added
+
+
+def split_equivalents(
+    survivors: list[str], entries: list[dict[str, object]]
+) -> tuple[list[str], dict[str, str], list[dict[str, object]]]:
+    """Survivors that no entry explains, those that one does (name -> reason), and the
+    entries that explained nothing."""
+    unexplained, explained, used = [], {}, set()
+    for name in survivors:
+        function, removed, added = mutant_change(name)
+        for index, entry in enumerate(entries):
+            if (entry["function"], entry["removed"], entry["added"]) == (function, removed, added):
+                explained[name] = str(entry["reason"])
+                used.add(index)
+                break
+        else:
+            unexplained.append(name)
+    unused = [entry for index, entry in enumerate(entries) if index not in used]
+    return unexplained, explained, unused
 
 
 def run_mutmut(globs: list[str]) -> int:
@@ -156,8 +194,12 @@ def tally(statuses: dict[str, str], modules: list[str]) -> dict[str, Tally]:
 
 def commit() -> str:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "tests"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
@@ -185,9 +227,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seconds = time.monotonic() - started
     statuses = results()
+    survivors = sorted(
+        n for n, s in statuses.items() if s in NOT_KILLED and n.split(".x", 1)[0] in modules
+    )
+    survivors, explained, stale = split_equivalents(survivors, listed_equivalents())
+    for name in explained:
+        statuses[name] = "equivalent (listed)"
     by_module = tally(statuses, modules)
     for module in modules:
-        by_module[module].equivalent = counts.get(module, 0)
+        by_module[module].equivalent = counts.get(module, 0) + sum(
+            1 for name in explained if name.split(".x", 1)[0] == module
+        )
 
     print(f"\n{'module':48} {'killed':>7} {'survived':>8} {'timeout':>7} {'equiv':>5}  score")
     for module in modules:
@@ -220,15 +270,20 @@ def main(argv: list[str] | None = None) -> int:
         overall.other += t.other
         overall.equivalent += t.equivalent
 
-    survivors = sorted(n for n, s in statuses.items()
-                       if s in NOT_KILLED and n.split(".x", 1)[0] in modules)
     print()
     for group, t in group_tallies.items():
         if t.judged:
-            print(f"{group}: {t.score:.2%} of {t.judged} non-equivalent mutants killed"
-                  f" (target {targets[group]:.0%}; {t.equivalent} equivalent)")
-    print(f"score: {overall.score:.2%} ({overall.killed + overall.timeout} of {overall.judged}"
-          f" killed, {overall.equivalent} equivalent) in {seconds / 60:.1f} min")
+            print(
+                f"{group}: {t.score:.2%} of {t.judged} non-equivalent mutants killed"
+                f" (target {targets[group]:.0%}; {t.equivalent} equivalent)"
+            )
+    print(
+        f"score: {overall.score:.2%} ({overall.killed + overall.timeout} of {overall.judged}"
+        f" killed, {overall.equivalent} equivalent) in {seconds / 60:.1f} min"
+    )
+    if explained:
+        print("equivalent survivors (mutation/equivalents.toml):")
+        print("\n".join(f"  {name}: {reason}" for name, reason in sorted(explained.items())))
     if survivors:
         print("survivors (see each with `.venv/bin/mutmut show NAME`):")
         print("\n".join(f"  {name}" for name in survivors))
@@ -244,19 +299,29 @@ def main(argv: list[str] | None = None) -> int:
             "score": round(overall.score, 4),
             "minutes": round(seconds / 60, 1),
             "groups": {
-                group: {"killed": t.killed + t.timeout, "survived": t.survived + t.other,
-                        "equivalent": t.equivalent, "score": round(t.score, 4)}
+                group: {
+                    "killed": t.killed + t.timeout,
+                    "survived": t.survived + t.other,
+                    "equivalent": t.equivalent,
+                    "score": round(t.score, 4),
+                }
                 for group, t in group_tallies.items()
             },
             "modules": {
-                m: {"killed": by_module[m].killed + by_module[m].timeout,
+                m: {
+                    "killed": by_module[m].killed + by_module[m].timeout,
                     "survived": by_module[m].survived + by_module[m].other,
-                    "equivalent": by_module[m].equivalent}
+                    "equivalent": by_module[m].equivalent,
+                }
                 for m in modules
             },
         }
         SUMMARY.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         print(f"wrote {SUMMARY.relative_to(ROOT)}")
+    if stale and not args.changed:
+        print("entries of mutation/equivalents.toml that match no survivor (stale: remove them):")
+        print("\n".join(f"  {entry['function']}: {entry['removed']}" for entry in stale))
+        return 1
     missed = [g for g, t in group_tallies.items() if t.judged and t.score < targets[g]]
     return 1 if missed else 0
 
