@@ -25,9 +25,14 @@ def test_the_reason_form_is_what_the_scan_accepts() -> None:
     bare = "x = f()  # pragma: no mutate"
     short = "x = f()  # pragma: no mutate (equivalent: same)"
 
-    assert (match := PRAGMA.search(line)) is not None and REASON.search(match["rest"])
-    assert (match := PRAGMA.search(bare)) is not None and not REASON.search(match["rest"])
-    assert (match := PRAGMA.search(short)) is not None and not REASON.search(match["rest"])
+    def reason_of(text: str) -> bool:
+        match = PRAGMA.search(text)
+        assert match is not None, text
+        return REASON.search(match["rest"]) is not None
+
+    assert reason_of(line)
+    assert not reason_of(bare)
+    assert not reason_of(short)
 
 
 def test_each_listed_equivalent_names_a_mutated_function_and_says_why() -> None:
