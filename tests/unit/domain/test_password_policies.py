@@ -16,6 +16,7 @@ from neodyme_domain.passwords import (
     build_policy,
     min_length,
     normalise,
+    shortest_password,
 )
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
@@ -61,6 +62,20 @@ def test_the_book_profile_without_a_blocklist_is_the_books_policy() -> None:
 @pytest.mark.parametrize("profile", ["book", "nist"])
 def test_profiles_are_named_in_configuration_by_their_value(profile: str) -> None:
     assert PolicyProfile(profile).value == profile
+
+
+@pytest.mark.parametrize(
+    ("profile", "shortest"), [(PolicyProfile.BOOK, 8), (PolicyProfile.NIST, 15)]
+)
+def test_the_shortest_password_a_client_is_told_is_where_the_policy_starts_accepting(
+    profile: PolicyProfile, shortest: int
+) -> None:
+    policy = build_policy(profile, BLOCKLIST)
+    fitting = "Aa1!" + "x" * (shortest - 4)  # every composition rule met: only length counts
+
+    assert shortest_password(profile) == shortest
+    assert unmet(policy, fitting) == []
+    assert unmet(policy, fitting[:-1]) == ["min_length"]
 
 
 def test_the_nist_profile_needs_a_blocklist() -> None:

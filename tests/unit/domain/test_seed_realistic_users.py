@@ -136,6 +136,24 @@ async def test_an_address_already_taken_is_passed_over(
     assert counts(database).users == 4
 
 
+async def test_without_a_concurrency_hashes_run_one_at_a_time(
+    database: MemoryDatabase, clock: ManualClock
+) -> None:
+    hasher = CountingHasher(threads=4)
+    seed = SeedRealisticUsers(
+        uow=InMemoryUnitOfWork(database),
+        hasher=hasher,
+        policy=BOOK_POLICY,
+        clock=clock,
+        people=PEOPLE,
+    )
+
+    seeded = await seed(RealisticSeedCommand(count=6, seed=11))
+
+    assert len(seeded) == 6
+    assert hasher.most_in_flight == 1
+
+
 @pytest.mark.parametrize(
     ("hash_concurrency", "most_in_flight"),
     [(3, 3), (0, 1)],  # as many as the hasher's threads; none asked for: one at a time
