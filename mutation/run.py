@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -148,7 +149,11 @@ def split_equivalents(
 
 
 def run_mutmut(globs: list[str]) -> int:
-    RUN_LOG.parent.mkdir(exist_ok=True)
+    """A fresh run every time: mutmut 3.8 keeps a mutant's cached verdict when only the
+    tests changed (measured: a survivor killed by a new test was still reported as
+    survived), and a stale survivor, or a stale kill, is worse than the minutes saved."""
+    shutil.rmtree(RUN_LOG.parent, ignore_errors=True)
+    RUN_LOG.parent.mkdir()
     children = str(os.cpu_count() or 1)
     with RUN_LOG.open("w") as log:
         return subprocess.run(
