@@ -188,12 +188,13 @@ def run_label(record: dict[str, Any]) -> str:
 
 
 def busy(record: dict[str, Any]) -> bool:
-    """Whether other work competed for the cores during the run: a load average over one
-    and a half times the cores at its start or end (the benchmark's own load, wrk and the
-    servers, is about the core count). Its ratios then say more about the neighbours than
-    about neodyme: the chart draws it hollow."""
-    loads = _loads(record)
-    return bool(loads) and max(loads) > record["machine"]["cores"] * 1.5
+    """Whether other work competed for the cores: a load average over one and a half times
+    the cores at the run's start. Not at its end: the benchmark saturates the machine
+    itself (a run on an idle 2-core machine went from 1.3 at its start to 5.2 at its end),
+    so the end says little about neighbours. Such a run's ratios say more about the
+    neighbours than about neodyme: the chart draws it hollow."""
+    start = (record["machine"].get("load_average") or [None])[0]
+    return start is not None and start > record["machine"]["cores"] * 1.5
 
 
 def _loads(record: dict[str, Any]) -> list[float]:

@@ -311,8 +311,8 @@ def trend_chart(entries: list[dict[str, Any]], path: Path) -> None:
         axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     figure.suptitle(
         f"make bench over time: {len(entries)} run(s) from bench/history.jsonl "
-        "\n+: uncommitted changes; hollow: a busy machine (load average over 1.5 x cores); "
-        "grey vertical line: another machine"
+        "\n+: uncommitted changes; hollow: a busy machine (load average over 1.5 x cores"
+        " at the start); grey vertical line: another machine"
     )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -179,10 +179,11 @@ def loaded(*loads: float | None) -> dict[str, Any]:
     return entry | {"machine": entry["machine"] | {"cores": 2, "load_average": list(loads)}}
 
 
-def test_a_run_is_busy_when_the_load_passed_one_and_a_half_times_the_cores():
-    assert not history.busy(loaded(1.5, 3.0))
-    assert history.busy(loaded(1.5, 3.01))
+def test_a_run_is_busy_when_the_load_at_its_start_passed_one_and_a_half_times_the_cores():
+    assert not history.busy(loaded(3.0, 5.2))  # the end: the benchmark's own load
+    assert history.busy(loaded(3.01, 1.0))
     assert history.busy(loaded(4.2, None))
+    assert not history.busy(loaded(None, 9.0))
     assert not history.busy(loaded())
 
 
