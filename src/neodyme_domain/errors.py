@@ -132,3 +132,62 @@ class ServiceUnavailable(RetryLater):
 
     code = "SERVICE_UNAVAILABLE"
     default_message = "The service is temporarily unavailable, please retry"
+
+
+class MfaRequired(DomainError):
+    """The password was right and the account has a second factor: the login continues
+    with ``details.mfa_token`` at ``POST /auth/mfa/verify``. Raised only after a right
+    password, so it reveals nothing to someone who does not know it."""
+
+    code = "MFA_REQUIRED"
+    default_message = "A second factor is required to complete the login"
+
+    def __init__(
+        self,
+        *,
+        mfa_token: str,
+        methods: Sequence[str],
+        expires_in: int,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            details={"mfa_token": mfa_token, "methods": list(methods), "expires_in": expires_in},
+            context=context,
+        )
+        self.mfa_token = mfa_token
+
+
+class InvalidCode(DomainError):
+    """A TOTP or recovery code that is wrong, already used, or outside the drift window."""
+
+    code = "INVALID_CODE"
+    default_message = "The code is invalid or was already used"
+
+
+class MfaAlreadyEnabled(DomainError):
+    code = "MFA_ALREADY_ENABLED"
+    default_message = "Two-factor sign-in is already on for this account"
+
+
+class MfaNotEnabled(DomainError):
+    code = "MFA_NOT_ENABLED"
+    default_message = "Two-factor sign-in is not on for this account"
+
+
+class MfaSetupRequired(DomainError):
+    """A confirmation without a pending setup (none started, or it was replaced)."""
+
+    code = "MFA_SETUP_REQUIRED"
+    default_message = "Start the two-factor setup before confirming it"
+
+
+class SessionNotFound(DomainError):
+    """Unknown, ended, or another user's session: one answer for all three."""
+
+    code = "SESSION_NOT_FOUND"
+    default_message = "Session not found"
+
+
+class SecretUnreadable(Exception):
+    """A sealed secret that no configured key opens: the encryption keys were changed
+    without keeping the old one (an operator's mistake, answered as a server error)."""

@@ -129,6 +129,8 @@ class User:
     token_version: int = 0
     """Stamped into every access token and one-time link; bumping it revokes them all at
     once (deactivation, password change or reset), checked on each request."""
+    mfa_enabled: bool = False
+    """A confirmed second factor: a right password alone no longer signs in."""
 
     @classmethod
     def register(
@@ -193,6 +195,20 @@ class User:
 
     def mark_verified(self, now: datetime) -> None:
         self.is_verified = True
+        self._touch(now)
+
+    def change_email(self, email: Email, now: datetime) -> None:
+        """A new address, proven by the link mailed to it: verified at once."""
+        self.email = email
+        self.is_verified = True
+        self._touch(now)
+
+    def enable_mfa(self, now: datetime) -> None:
+        self.mfa_enabled = True
+        self._touch(now)
+
+    def disable_mfa(self, now: datetime) -> None:
+        self.mfa_enabled = False
         self._touch(now)
 
     def _revoke_tokens(self, now: datetime) -> None:

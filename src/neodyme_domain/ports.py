@@ -16,8 +16,10 @@ from types import TracebackType
 from typing import Literal, Protocol, Self
 
 from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
+from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User, UserId
 from neodyme_domain.pagination import Position
+from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import (
     AccessClaims,
@@ -138,6 +140,135 @@ class LoginThrottle(Protocol):
         """Delete the states expired at ``now``; return how many there were."""
 
 
+# --- sessions ------------------------------------------------------------------------
+
+
+class SessionStore(Protocol):
+    """Sessions by id (the refresh family's id). Ending a session here is what makes its
+    access tokens fail (``GetCurrentUser``); its refresh tokens are revoked through
+    ``RefreshTokenStore`` in the same transaction."""
+
+    async def add(self, session: Session) -> None: ...
+
+    async def get(self, session_id: str) -> Session | None: ...
+
+    async def touch(self, session_id: str, at: datetime) -> None:
+        """Move ``last_used_at`` to ``at`` (never backwards)."""
+
+    async def list_live(self, user_id: UserId, now: datetime) -> list[Session]:
+        """The user's sessions that are neither ended nor expired at ``now``, most
+        recently used first (then by id)."""
+
+    async def end(self, session_id: str, at: datetime) -> bool:
+        """End a live session. Atomic: of concurrent callers exactly one gets True; False
+        for an unknown or already ended session."""
+
+    async def end_all_for_user(
+        self, user_id: UserId, at: datetime, *, keep: str | None = None
+    ) -> list[str]:
+        """End every unended session of the user except ``keep``; return the ids ended."""
+
+    async def seen_device(
+        self, user_id: UserId, user_agent: str | None, client_ip: str | None, since: datetime
+    ) -> bool:
+        """Whether a session of the user (ended or not) with this exact user agent and
+        client address was created or used at or after ``since``; None matches None."""
+
+
+# --- second factor ---------------------------------------------------------------------
+
+
+class TotpStore(Protocol):
+    """At most one TOTP authenticator per user (pending or confirmed)."""
+
+    async def get(self, user_id: UserId) -> TotpAuthenticator | None: ...
+
+    async def put(self, authenticator: TotpAuthenticator) -> None:
+        """Store the user's authenticator, replacing any previous one."""
+
+    async def use_step(self, user_id: UserId, step: int) -> bool:
+        """Record that a code of time step ``step`` was accepted, if ``step`` is later than
+        the last one recorded. Atomic: of concurrent callers with the same code exactly
+        one gets True (no replay)."""
+
+    async def delete(self, user_id: UserId) -> bool:
+        """Remove the user's authenticator; False if there was none."""
+
+    async def list_all(self) -> list[TotpAuthenticator]:
+        """Every authenticator, for re-sealing their secrets under a new key."""
+
+
+class RecoveryCodeStore(Protocol):
+    """A user's current set of recovery codes, by digest only."""
+
+    async def replace(self, user_id: UserId, digests: Sequence[str], at: datetime) -> None:
+        """Make ``digests`` the user's set: every code of the previous set dies."""
+
+    async def use(self, user_id: UserId, code_digest: str, at: datetime) -> bool:
+        """Spend an unused code of the user's current set. Atomic: of concurrent callers
+        with the same code exactly one gets True."""
+
+    async def remaining(self, user_id: UserId) -> int:
+        """How many codes of the current set are unused."""
+
+    async def delete_all(self, user_id: UserId) -> None: ...
+
+
+class MfaChallengeStore(Protocol):
+    """Logins waiting for their second factor, by the digest of their ``mfa_token``."""
+
+    async def add(self, challenge: MfaChallenge) -> None: ...
+
+    async def get(self, token_digest: str) -> MfaChallenge | None: ...
+
+    async def count_failure(self, token_digest: str) -> int:
+        """Add one wrong code to the challenge, atomically; return the new count."""
+
+    async def mark_used(self, token_digest: str, at: datetime) -> bool:
+        """Spend an unused challenge. Atomic: of concurrent callers exactly one gets True."""
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete the challenges expired at ``now``; return how many there were."""
+
+
+class TotpAlgorithm(Protocol):
+    """RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps (what authenticator apps expect)."""
+
+    def new_secret(self) -> str:
+        """A random base32 secret of 160 bits (RFC 4226 section 4 recommends 160)."""
+
+    def provisioning_uri(self, secret: str, *, account: str, issuer: str) -> str:
+        """The ``otpauth://totp/...`` URI an authenticator app reads from the QR code."""
+
+    def step_at(self, at: datetime) -> int:
+        """The time step ``at`` falls in (RFC 6238 ``T``)."""
+
+    def code_at(self, secret: str, step: int) -> str:
+        """The code of ``step``: what the app shows during that step."""
+
+    def matching_step(self, secret: str, code: str, at: datetime) -> int | None:
+        """The step within one step of ``at`` (before, same, after) whose code is
+        ``code``, compared in constant time; None if none matches."""
+
+
+class QrCodes(Protocol):
+    def svg(self, text: str) -> str:
+        """``text`` as a QR code, an SVG document a browser displays."""
+
+
+class SecretBox(Protocol):
+    """Authenticated encryption of small secrets at rest (the TOTP secrets), with key
+    rotation: the newest key seals, every configured key opens."""
+
+    def seal(self, plaintext: str) -> str: ...
+
+    def open(self, sealed: str) -> str:
+        """The plaintext; raise ``SecretUnreadable`` if no configured key opens it."""
+
+    def reseal(self, sealed: str) -> str:
+        """The same secret sealed under the newest key."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Entering opens it; leaving without ``commit`` rolls it back.
 
@@ -162,6 +293,18 @@ class UnitOfWork(Protocol):
 
     @property
     def throttle(self) -> LoginThrottle: ...
+
+    @property
+    def sessions(self) -> SessionStore: ...
+
+    @property
+    def totp(self) -> TotpStore: ...
+
+    @property
+    def recovery_codes(self) -> RecoveryCodeStore: ...
+
+    @property
+    def mfa_challenges(self) -> MfaChallengeStore: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -201,7 +344,8 @@ class TokenService(Protocol):
     @property
     def refresh_ttl(self) -> timedelta: ...
 
-    def issue_access(self, user: User, now: datetime) -> str: ...
+    def issue_access(self, user: User, now: datetime, session_id: str) -> str:
+        """An access token of the session ``session_id`` (its ``sid`` claim)."""
 
     def issue_refresh(
         self, user_id: UserId, family_id: str, token_id: str, now: datetime, expires_at: datetime
@@ -219,9 +363,11 @@ class Notifier(Protocol):
         """Deliver now, or raise: the outbox dispatcher retries failures."""
 
 
-LoginOutcome = Literal["success", "invalid", "locked", "inactive"]
+LoginOutcome = Literal["success", "invalid", "locked", "inactive", "mfa_required"]
 """How a login ended: tokens issued; wrong password or unknown address (one outcome, as
-for the caller); refused by throttling; right password on a deactivated account."""
+for the caller), or a wrong second-factor code; refused by throttling; right password on
+a deactivated account; right password on an account with a second factor (the login
+continues at ``POST /auth/mfa/verify``, whose outcome is counted again)."""
 
 LockoutScope = Literal["account", "address"]
 

@@ -20,6 +20,9 @@ class AccessClaims:
     expires_at: datetime
     token_version: int
     """The user's ``token_version`` at issue: a token whose version is behind is revoked."""
+    session_id: str | None = None
+    """The ``sid`` claim: the session (refresh family) the token belongs to; ending the
+    session revokes it. None only for tokens issued before sessions existed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class RefreshTokenRecord:
 class OneTimePurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
     EMAIL_VERIFICATION = "email_verification"
+    EMAIL_CHANGE = "email_change"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,8 @@ class OneTimeTokenRecord:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    new_email: str | None = None
+    """For ``EMAIL_CHANGE`` only: the address the link, once followed, switches to."""
 
 
 _ENTROPY = 32

@@ -24,6 +24,7 @@ from neodyme_domain.ports import (
     TokenService,
     UnitOfWork,
 )
+from neodyme_domain.sessions.issue import issue_pair
 from neodyme_domain.throttling import (
     DEFAULT_LOGIN_LIMITS,
     LoginLimits,
@@ -34,7 +35,6 @@ from neodyme_domain.throttling import (
     starts_lockout,
 )
 from neodyme_domain.tokens import TokenPair
-from neodyme_domain.use_cases.sessions import issue_pair
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from neodyme_domain.errors import InvalidToken, TokenReused
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.ports import Clock, TokenService, UnitOfWork
+from neodyme_domain.sessions.issue import issue_pair
 from neodyme_domain.tokens import RefreshTokenRecord, TokenPair, digest
-from neodyme_domain.use_cases.sessions import issue_pair
 
 
 @dataclass(frozen=True, slots=True)
