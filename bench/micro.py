@@ -158,7 +158,7 @@ def subjects() -> Iterator[list[Benchmark]]:
 
         def issue_and_verify() -> None:
             for _ in range(TOKEN_REPEATS):
-                tokens.decode_access(tokens.issue_access(user, clock.now()))
+                tokens.decode_access(tokens.issue_access(user, clock.now(), "session-1"))
 
         async def logins() -> None:
             for _ in range(LOGIN_REPEATS):

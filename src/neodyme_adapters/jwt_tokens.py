@@ -58,7 +58,7 @@ class JwtTokenService:
     def refresh_ttl(self) -> timedelta:
         return self._refresh_ttl
 
-    def issue_access(self, user: User, now: datetime) -> str:
+    def issue_access(self, user: User, now: datetime, session_id: str) -> str:
         return self._encode(
             {
                 "sub": str(user.id),
@@ -66,6 +66,7 @@ class JwtTokenService:
                 "jti": uuid.uuid4().hex,
                 "permissions": list(user.permissions),
                 "ver": user.token_version,
+                "sid": session_id,
             },
             now,
             now + self._access_ttl,
@@ -88,12 +89,16 @@ class JwtTokenService:
         version = claims.get("ver")
         if type(version) is not int:
             raise InvalidToken(context={"reason": "no token version"})
+        session_id = claims.get("sid")
+        if not isinstance(session_id, str) or not session_id:
+            raise InvalidToken(context={"reason": "bad session id"})
         return AccessClaims(
             user_id=_user_id(claims),
             permissions=tuple(permissions),
             token_id=str(claims["jti"]),
             expires_at=_timestamp(claims["exp"]),
             token_version=version,
+            session_id=session_id,
         )
 
     def decode_refresh(self, token: str) -> RefreshClaims:

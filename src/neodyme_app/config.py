@@ -270,6 +270,12 @@ class Settings:
         "failed logins from one client address (IPv6: its /64) that lock the address out;"
         " also the limit of its forgot-password requests",
     )
+    new_device_notice_days: int = _setting(
+        30,
+        _non_negative_int,
+        "a sign-in from a user agent and address the account has not used in this many days"
+        " is told to the user by e-mail; 0 turns the notice off",
+    )
     trusted_proxies: str = _setting(
         "",
         _networks,
@@ -336,6 +342,11 @@ class Settings:
     @property
     def refresh_ttl(self) -> timedelta:
         return timedelta(seconds=self.refresh_token_ttl)
+
+    @property
+    def new_device_window(self) -> timedelta | None:
+        days = self.new_device_notice_days
+        return timedelta(days=days) if days else None
 
     @property
     def reset_ttl(self) -> timedelta:

@@ -24,6 +24,9 @@ from neodyme_app.config import Environment, IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
 from neodyme_domain.ports import PeopleSource
+from neodyme_domain.sessions.end_other_sessions import EndOtherSessions
+from neodyme_domain.sessions.end_session import EndSession
+from neodyme_domain.sessions.list_sessions import ListSessions
 from neodyme_domain.throttling import LoginLimits
 from neodyme_domain.use_cases import (
     AuthenticateUser,
@@ -217,11 +220,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         limits=login_limits,
         monitor=metrics,
+        new_device_window=settings.provided.new_device_window,
     )
     purge_throttle = providers.Factory(PurgeExpiredThrottles, uow=uow, clock=clock)
     refresh_tokens = providers.Factory(RefreshTokens, uow=uow, tokens=tokens, clock=clock)
-    get_current_user = providers.Factory(GetCurrentUser, uow=reader, tokens=tokens)
+    get_current_user = providers.Factory(GetCurrentUser, uow=reader, tokens=tokens, clock=clock)
     get_user = providers.Factory(GetUser, uow=reader)
+    list_sessions = providers.Factory(ListSessions, uow=reader, clock=clock)
+    end_session = providers.Factory(EndSession, uow=uow, clock=clock)
+    end_other_sessions = providers.Factory(EndOtherSessions, uow=uow, clock=clock)
     deliver_outbox = providers.Factory(
         DeliverOutbox,
         uow=uow,

@@ -168,6 +168,9 @@ class SessionStore(Protocol):
     ) -> list[str]:
         """End every unended session of the user except ``keep``; return the ids ended."""
 
+    async def has_any(self, user_id: UserId) -> bool:
+        """Whether the user has ever had a session (ended or not) that is still on record."""
+
     async def seen_device(
         self, user_id: UserId, user_agent: str | None, client_ip: str | None, since: datetime
     ) -> bool:

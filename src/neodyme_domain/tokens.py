@@ -20,9 +20,11 @@ class AccessClaims:
     expires_at: datetime
     token_version: int
     """The user's ``token_version`` at issue: a token whose version is behind is revoked."""
-    session_id: str | None = None
+    session_id: str
     """The ``sid`` claim: the session (refresh family) the token belongs to; ending the
-    session revokes it. None only for tokens issued before sessions existed."""
+    session revokes it. Required: a token without one (issued before sessions existed,
+    within the last access-token lifetime of an upgrade) is refused, and its client
+    refreshes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,3 +149,13 @@ async def owner(uow_factory: UowFactory) -> User:
         await uow.users.add(user)
         await uow.commit()
     return user
+
+
+@pytest.fixture
+async def stranger(uow_factory: UowFactory, owner: User) -> User:
+    """A second stored user, for what must not touch the owner's records (or the reverse)."""
+    user = a_user()
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    return user

@@ -138,3 +138,15 @@ async def test_concurrent_mark_used_lets_exactly_one_caller_win(
     found = await get(uow_factory, record.token_digest)
     assert found is not None
     assert found.used_at == now + timedelta(seconds=outcomes.index(True))
+
+
+async def test_an_email_change_link_keeps_its_new_address(
+    uow_factory: UowFactory, owner: User
+) -> None:
+    record = replace(
+        a_one_time_token(owner.id, purpose=OneTimePurpose.EMAIL_CHANGE),
+        new_email="New.Address@example.org",
+    )
+    await add(uow_factory, record)
+
+    assert await get(uow_factory, record.token_digest) == record

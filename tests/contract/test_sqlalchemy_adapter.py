@@ -12,6 +12,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,10 +34,16 @@ from neodyme_adapters.sqlalchemy import (
     to_async_url,
     upgrade,
 )
-from neodyme_adapters.sqlalchemy.mapping import outbox_entry_to_row, user_to_row
-from neodyme_adapters.sqlalchemy.tables import email_outbox
+from neodyme_adapters.sqlalchemy.mapping import (
+    outbox_entry_to_row,
+    refresh_token_to_row,
+    session_from_row,
+    user_to_row,
+)
+from neodyme_adapters.sqlalchemy.tables import email_outbox, refresh_tokens, sessions, users
 from neodyme_domain.errors import EmailAlreadyExists, ServiceUnavailable
 from neodyme_domain.messages import OutboxEntry
+from neodyme_domain.sessions.model import Session
 from tests.contract.conftest import run_scoped_name, sql_engine
 from tests.support.builders import a_message, a_refresh_token, a_user, utc_now
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
@@ -157,7 +164,7 @@ def test_0002_keeps_existing_rows_both_ways(migration_scratch_url: str, tmp_path
         try:
             with engine.begin() as connection:
                 row = user_to_row(user)
-                del row["token_version"]
+                del row["token_version"], row["mfa_enabled"]
                 connection.execute(users_0001.insert().values(row))
                 connection.execute(
                     tokens_0001.insert().values(
@@ -222,6 +229,71 @@ def test_0004_keeps_a_piled_up_outbox_pending_both_ways(
                 assert connection.execute(sa.select(outbox_0003.c.id)).all() == [(row["id"],)]
                 columns = {c["name"] for c in inspect(connection).get_columns("email_outbox")}
                 assert "dead_at" not in columns
+
+            upgrade(url)
+            assert schema_differences(url) == []
+        finally:
+            engine.dispose()
+
+
+def test_0005_makes_each_refresh_family_a_session_both_ways(
+    migration_scratch_url: str, tmp_path: Path
+) -> None:
+    """A client signed in before sessions existed keeps refreshing: its family is a live
+    session after the upgrade; a family whose tokens are all revoked is an ended one."""
+    user = a_user()
+    live = a_refresh_token(user.id)
+    rotated = replace(live, token_digest="b" * 64, issued_at=live.issued_at + timedelta(hours=1))
+    dead = replace(live, token_digest="c" * 64, family_id="dead-family")
+    revoked_at = dead.issued_at + timedelta(minutes=5)
+    user_row = user_to_row(user)
+    del user_row["mfa_enabled"]
+    users_0004 = sa.table(
+        "users", *(sa.column(c.name, c.type) for c in users.c if c.name in user_row)
+    )
+    token_rows = [
+        refresh_token_to_row(live),
+        refresh_token_to_row(replace(rotated, used_at=None)),
+        refresh_token_to_row(replace(dead, revoked_at=revoked_at)),
+    ]
+    tokens_0004 = sa.table("refresh_tokens", *(sa.column(c.name, c.type) for c in refresh_tokens.c))
+    for url in (migration_scratch_url, f"sqlite:///{tmp_path}/neodyme.db"):
+        upgrade(url, "0004")
+        engine = create_engine(_sync_url(url))
+        try:
+            with engine.begin() as connection:
+                connection.execute(users_0004.insert().values(user_row))
+                connection.execute(tokens_0004.insert(), token_rows)
+
+            upgrade(url)
+            with engine.connect() as connection:
+                found = {
+                    row.id: session_from_row(row) for row in connection.execute(sa.select(sessions))
+                }
+                flags = connection.execute(sa.select(users.c.mfa_enabled)).all()
+            assert flags == [(False,)]
+            assert found == {
+                live.family_id: Session(
+                    id=live.family_id,
+                    user_id=user.id,
+                    created_at=live.issued_at,
+                    last_used_at=rotated.issued_at,
+                    expires_at=live.expires_at,
+                ),
+                "dead-family": Session(
+                    id="dead-family",
+                    user_id=user.id,
+                    created_at=dead.issued_at,
+                    last_used_at=dead.issued_at,
+                    expires_at=dead.expires_at,
+                    ended_at=revoked_at,
+                ),
+            }
+
+            downgrade(url, "0004")
+            with engine.connect() as connection:
+                assert "sessions" not in inspect(connection).get_table_names()
+                assert len(connection.execute(sa.select(tokens_0004.c.token_digest)).all()) == 3
 
             upgrade(url)
             assert schema_differences(url) == []

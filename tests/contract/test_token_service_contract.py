@@ -28,6 +28,7 @@ from neodyme_domain.tokens import AccessClaims, RefreshClaims
 
 SECRET = "contract-test-secret-" + "0123456789abcdef" * 4  # >= 64 bytes: fine for HS512 too
 START = datetime(2030, 1, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+SID = "session-1"
 REQUIRED = ("exp", "iat", "sub", "jti", "type", "iss", "aud")
 BASE64URL = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 """The base64url alphabet, in order: a character's index is the 6 bits it stands for."""
@@ -59,6 +60,7 @@ def access_payload(account: User, now: datetime, **changes: Any) -> dict[str, An
         "jti": "token-1",
         "permissions": list(account.permissions),
         "ver": account.token_version,
+        "sid": SID,
         "iss": "neodyme",
         "aud": "neodyme-api",
         "iat": issued,
@@ -70,7 +72,7 @@ def access_payload(account: User, now: datetime, **changes: Any) -> dict[str, An
 
 def refresh_payload(account: User, now: datetime, **changes: Any) -> dict[str, Any]:
     payload = access_payload(account, now, type="refresh", fam="family-1")
-    del payload["permissions"], payload["ver"]
+    del payload["permissions"], payload["ver"], payload["sid"]
     payload.update(changes)
     return payload
 
@@ -88,12 +90,13 @@ def test_access_token_round_trips(superuser: bool) -> None:
     tokens = service(clock)
     account = user(clock, superuser=superuser)
 
-    token = tokens.issue_access(account, clock.now())
+    token = tokens.issue_access(account, clock.now(), SID)
     claims = tokens.decode_access(token)
 
     assert claims.user_id == account.id
     assert claims.permissions == account.permissions
     assert claims.token_id
+    assert claims.session_id == SID
     assert claims.expires_at == datetime.fromtimestamp(
         int((clock.now() + tokens.access_ttl).timestamp()), UTC
     )
@@ -102,8 +105,8 @@ def test_access_token_round_trips(superuser: bool) -> None:
 def test_permissions_of_a_user_and_of_a_superuser() -> None:
     tokens = service()
 
-    plain = tokens.decode_access(tokens.issue_access(user(), START))
-    admin = tokens.decode_access(tokens.issue_access(user(superuser=True), START))
+    plain = tokens.decode_access(tokens.issue_access(user(), START, SID))
+    admin = tokens.decode_access(tokens.issue_access(user(superuser=True), START, SID))
 
     assert plain.permissions == ("users:read:self", "users:write:self")
     assert set(admin.permissions) == {
@@ -116,7 +119,7 @@ def test_permissions_of_a_user_and_of_a_superuser() -> None:
 
 def test_access_token_carries_the_documented_claims() -> None:
     account = user()
-    token = service().issue_access(account, START)
+    token = service().issue_access(account, START, SID)
 
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -124,6 +127,7 @@ def test_access_token_carries_the_documented_claims() -> None:
     assert header["alg"] == "HS256"
     assert claims["sub"] == str(account.id)
     assert claims["type"] == "access"
+    assert claims["sid"] == SID
     assert claims["iss"] == "neodyme"
     assert claims["aud"] == "neodyme-api"
     assert claims["iat"] == int(START.timestamp())
@@ -135,8 +139,8 @@ def test_each_access_token_has_its_own_id() -> None:
     tokens = service()
     account = user()
 
-    first = tokens.decode_access(tokens.issue_access(account, START))
-    second = tokens.decode_access(tokens.issue_access(account, START))
+    first = tokens.decode_access(tokens.issue_access(account, START, SID))
+    second = tokens.decode_access(tokens.issue_access(account, START, SID))
 
     assert first.token_id != second.token_id
 
@@ -171,7 +175,7 @@ def test_an_access_token_is_not_a_refresh_token() -> None:
     tokens = service()
 
     with pytest.raises(InvalidToken):
-        tokens.decode_refresh(tokens.issue_access(user(), START))
+        tokens.decode_refresh(tokens.issue_access(user(), START, SID))
 
 
 def test_a_refresh_token_is_not_an_access_token() -> None:
@@ -194,7 +198,7 @@ def test_an_unknown_type_is_refused(kind: str) -> None:
 def test_an_access_token_is_valid_until_its_ttl_has_passed() -> None:
     clock = ManualClock(START)
     tokens = service(clock)
-    token = tokens.issue_access(user(clock), clock.now())
+    token = tokens.issue_access(user(clock), clock.now(), SID)
 
     clock.advance(tokens.access_ttl - timedelta(seconds=1))
     tokens.decode_access(token)
@@ -221,7 +225,7 @@ def test_a_clock_ahead_of_the_wall_clock_accepts_its_own_tokens() -> None:
     clock = ManualClock(datetime.now(UTC) + timedelta(days=3))
     tokens = service(clock)
 
-    tokens.decode_access(tokens.issue_access(user(clock), clock.now()))
+    tokens.decode_access(tokens.issue_access(user(clock), clock.now(), SID))
 
 
 def test_a_token_issued_after_the_clock_is_refused() -> None:
@@ -263,7 +267,7 @@ def test_a_token_issued_beyond_the_leeway_is_refused() -> None:
 def test_an_expired_token_is_accepted_within_the_leeway_and_refused_beyond() -> None:
     clock = ManualClock(START)
     tokens = service(clock, leeway=LEEWAY)
-    token = tokens.issue_access(user(clock), clock.now())
+    token = tokens.issue_access(user(clock), clock.now(), SID)
     expiry = tokens.decode_access(token).expires_at
 
     clock.advance(expiry + LEEWAY - timedelta(seconds=1) - clock.now())
@@ -319,7 +323,7 @@ def test_a_token_signed_with_another_secret_is_refused() -> None:
     )
 
     with pytest.raises(InvalidToken):
-        service().decode_access(other.issue_access(user(), START))
+        service().decode_access(other.issue_access(user(), START, SID))
 
 
 @pytest.mark.parametrize(
@@ -329,7 +333,7 @@ def test_a_token_for_another_issuer_or_audience_is_refused(overrides: dict[str, 
     other = service(**overrides)
 
     with pytest.raises(InvalidToken):
-        service().decode_access(other.issue_access(user(), START))
+        service().decode_access(other.issue_access(user(), START, SID))
 
 
 def test_a_forged_token_with_all_claims_is_accepted() -> None:
@@ -375,7 +379,22 @@ def test_an_access_token_carries_the_users_token_version() -> None:
     account.token_version = 3
     tokens = service()
 
-    assert tokens.decode_access(tokens.issue_access(account, START)).token_version == 3
+    assert tokens.decode_access(tokens.issue_access(account, START, SID)).token_version == 3
+
+
+def test_an_access_token_carries_its_session() -> None:
+    tokens = service()
+
+    first = tokens.decode_access(tokens.issue_access(user(), START, "session-a"))
+    second = tokens.decode_access(tokens.issue_access(user(), START, "session-b"))
+
+    assert (first.session_id, second.session_id) == ("session-a", "session-b")
+
+
+@pytest.mark.parametrize("sid", [7, "", ["s"], True], ids=repr)
+def test_an_access_token_with_a_session_id_that_is_no_text_is_refused(sid: Any) -> None:
+    with pytest.raises(InvalidToken):
+        service().decode_access(forge(access_payload(user(), START, sid=sid)))
 
 
 @pytest.mark.parametrize("version", [None, "1", 1.0, True], ids=repr)
@@ -460,7 +479,7 @@ def test_a_change_in_the_signatures_unused_bits_forges_nothing(unused_bits: int)
     # characters decode to the same bytes. PyJWT 2.15 refuses the non-canonical ones; older
     # versions accept them, which is harmless: the claims are the signed ones.
     tokens = service()
-    token = tokens.issue_access(user(), START)
+    token = tokens.issue_access(user(), START, SID)
     twin = token[:-1] + BASE64URL[BASE64URL.index(token[-1]) ^ unused_bits]
 
     assert_refused_or_unchanged(tokens.decode_access, token, twin)
@@ -504,7 +523,7 @@ def test_any_user_round_trips_through_an_access_token(
         email=email, full_name=name, hashed_password="x", now=clock.now(), is_superuser=superuser
     )
 
-    claims = tokens.decode_access(tokens.issue_access(account, clock.now()))
+    claims = tokens.decode_access(tokens.issue_access(account, clock.now(), SID))
 
     assert claims.user_id == account.id
     assert claims.permissions == account.permissions
@@ -562,7 +581,7 @@ def test_changing_any_single_character_is_refused_or_changes_nothing(
 ) -> None:
     tokens = service()
     account = user()
-    access = tokens.issue_access(account, START)
+    access = tokens.issue_access(account, START, SID)
     refresh = tokens.issue_refresh(account.id, "family", "jti", START, START + timedelta(days=1))
 
     assert_refused_or_unchanged(tokens.decode_access, access, change_one_character(access, change))

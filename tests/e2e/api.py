@@ -166,6 +166,17 @@ class Api:
             headers=bearer(token) | dict(headers or {}),
         )
 
+    async def sessions(self, token: str, user_id: str = "me") -> httpx.Response:
+        return await self.client.get(f"/api/v1/users/{user_id}/sessions", headers=bearer(token))
+
+    async def end_session(self, token: str, session_id: str, user_id: str = "me") -> httpx.Response:
+        return await self.client.delete(
+            f"/api/v1/users/{user_id}/sessions/{session_id}", headers=bearer(token)
+        )
+
+    async def end_other_sessions(self, token: str, user_id: str = "me") -> httpx.Response:
+        return await self.client.delete(f"/api/v1/users/{user_id}/sessions", headers=bearer(token))
+
     async def signed_up(
         self, email: str, password: str = PASSWORD, full_name: str | None = None
     ) -> dict[str, Any]:

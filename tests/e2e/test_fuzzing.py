@@ -17,7 +17,8 @@ it sends ones that can succeed, where the document can only give a type:
   by an account made for that one request, with that account's password; a refresh or a
   logout carries a refresh token issued for it; a login, the fuzzer's credentials;
 - what it names exists: a user id is the fuzzer's administered account, a cursor one the
-  server issued;
+  server issued, a session id that of a sign-in made for the request by the account whose
+  session it must be;
 - what it creates is new and allowed: a registration's address is made unique (the
   generated one with a unique first atom), and a new password is made to pass the
   server's password policy (the document already gives its length, ``minLength``);
@@ -73,7 +74,8 @@ EXAMPLES = int(os.environ.get("NEODYME_FUZZ_EXAMPLES", "100"))
 SEED = int(os.environ.get("NEODYME_FUZZ_SEED") or random.randrange(2**32))
 API = "/api/v1"
 USER = f"{API}/users/{{user_id}}"
-ADMIN_PATHS = (f"{API}/users", USER)
+USER_SESSIONS = f"{USER}/sessions"
+ADMIN_PATHS = (f"{API}/users", USER, USER_SESSIONS, f"{USER_SESSIONS}/{{session_id}}")
 """Fuzzed as a superuser: anyone else gets 403 there, whatever the request."""
 LISTINGS = (f"{API}/users", f"{API}/users/me/events")
 ENDS_THE_SESSION = (f"{API}/auth/change-password", f"{API}/users/me")
@@ -155,6 +157,8 @@ class Fuzzer:
     """A cursor the server issued, for each listing (path -> cursor)."""
     target_id: str
     """An account of the fuzzer's own that the superuser may read, deactivate, reactivate."""
+    target: Identity
+    """The same account, to sign in as (a session for the superuser to end)."""
     profile: PolicyProfile
     secret_log: SecretLog
     seen: Counter[tuple[str, str, int]] = field(default_factory=Counter)
@@ -192,6 +196,12 @@ class Fuzzer:
             policy.check(generated)
         self.secret_log.add("fuzzer password", generated)
         return generated
+
+
+def _session_id(session: dict[str, Any]) -> str:
+    """The session (``sid``) of a sign-in's access token."""
+    claims = jwt.decode(session["access_token"], options={"verify_signature": False})
+    return str(claims["sid"])
 
 
 def _issued_cursor(client: httpx.Client, path: str, token: str) -> str:
@@ -242,7 +252,8 @@ def fuzzer(fuzz_server: ServerProcess, secret_log: SecretLog) -> Iterator[Fuzzer
         requests.Session() as session,
     ):
         _register(client, user_email)
-        target = _register(client, f"fuzz-target-{tag}@example.com")
+        target_email = f"fuzz-target-{tag}@example.com"
+        target = _register(client, target_email)
         user, admin = (Identity(client, email, secret_log) for email in (user_email, admin_email))
         cursors = {
             f"{API}/users": _issued_cursor(client, f"{API}/users", admin.access_token()),
@@ -252,7 +263,15 @@ def fuzzer(fuzz_server: ServerProcess, secret_log: SecretLog) -> Iterator[Fuzzer
         }
         session.trust_env = False  # a proxy configured in the environment must not sit between
         fuzzer = Fuzzer(
-            client, session, user, admin, cursors, target["user"]["id"], profile, secret_log
+            client,
+            session,
+            user,
+            admin,
+            cursors,
+            target["user"]["id"],
+            Identity(client, target_email, secret_log),
+            profile,
+            secret_log,
         )
         yield fuzzer
     _print_seen(fuzzer.seen)
@@ -317,8 +336,20 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
     body = case.body if isinstance(case.body, dict) else None
     if case.path in LISTINGS and (case.query or {}).get("cursor") is not None:
         case.query["cursor"] = fuzzer.cursors[case.path]
-    if case.path == USER:
-        case.path_parameters["user_id"] = fuzzer.target_id
+    parameters = case.path_parameters or {}
+    if "user_id" in parameters:
+        parameters["user_id"] = fuzzer.target_id
+    if "session_id" in parameters:
+        owner = fuzzer.user
+        if "user_id" in parameters:  # the target may have been deactivated by a request
+            owner = fuzzer.target
+            reactivated = fuzzer.client.patch(
+                f"{API}/users/{fuzzer.target_id}",
+                json={"is_active": True},
+                headers=bearer(fuzzer.admin.access_token()),
+            )
+            assert reactivated.status_code == 200, reactivated.text
+        parameters["session_id"] = _session_id(owner.login())
     if body is None:
         return
     if case.path == f"{API}/auth/login":

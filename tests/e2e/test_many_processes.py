@@ -97,3 +97,51 @@ async def test_failed_logins_are_counted_across_both_servers(two_servers: TwoSer
                 seconds = int(refused.headers["retry-after"])
                 assert seconds > 0
                 assert error["details"] == {"retry_after": seconds}
+
+
+async def test_a_session_ended_through_one_server_is_refused_through_the_other_at_once(
+    two_servers: TwoServers,
+) -> None:
+    async with two_servers.clients() as c:
+        email = address("sessions")
+        await c.one.signed_up(email)
+        phone = expect(await c.one.login(email, headers={"User-Agent": "Phone/1.0"}), 200)
+        laptop = expect(await c.other.login(email, headers={"User-Agent": "Laptop/1.0"}), 200)
+        expect(await c.other.me(phone["access_token"]), 200)  # known to the other server
+
+        listed = expect(await c.one.sessions(laptop["access_token"]), 200)["items"]
+        assert [(s["user_agent"], s["current"]) for s in listed][:2] == [
+            ("Laptop/1.0", True),
+            ("Phone/1.0", False),
+        ]
+        phone_id = listed[1]["id"]
+        ended = await c.one.end_session(laptop["access_token"], phone_id)
+        assert ended.status_code == 204, ended.text
+
+        expect_error(await c.other.me(phone["access_token"]), 401, "INVALID_TOKEN")
+        expect_error(await c.other.refresh(phone["refresh_token"]), 401, "INVALID_TOKEN")
+        expect(await c.other.me(laptop["access_token"]), 200)
+        again = await c.other.end_session(laptop["access_token"], phone_id)
+        expect_error(again, 404, "SESSION_NOT_FOUND")
+
+
+async def test_signing_out_everywhere_else_reaches_every_server(two_servers: TwoServers) -> None:
+    async with two_servers.clients() as c:
+        email = address("everywhere")
+        first = await c.one.signed_up(email)
+        second = expect(await c.other.login(email), 200)
+        kept = expect(await c.one.login(email), 200)
+
+        ended = await c.other.end_other_sessions(kept["access_token"])
+        assert ended.status_code == 204, ended.text
+
+        for gone in (first, second):
+            expect_error(await c.one.me(gone["access_token"]), 401, "INVALID_TOKEN")
+            expect_error(await c.other.refresh(gone["refresh_token"]), 401, "INVALID_TOKEN")
+        expect(await c.other.me(kept["access_token"]), 200)
+        [only] = expect(await c.other.sessions(kept["access_token"]), 200)["items"]
+        assert only["current"] is True
+        types = [
+            e["type"] for e in expect(await c.one.my_events(kept["access_token"]), 200)["items"]
+        ]
+        assert types.count("session_ended") == 2

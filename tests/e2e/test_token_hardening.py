@@ -40,9 +40,13 @@ class Forge:
     """Mints access tokens for one user the way the server does (api.md's claims, HS256,
     the server's key), with one change at a time."""
 
-    def __init__(self, secret: str, user_id: str) -> None:
+    def __init__(self, secret: str, account: dict[str, Any]) -> None:
         self.secret = secret
-        self.user_id = user_id
+        self.user_id = account["user"]["id"]
+        # The account's session (its sign-up's): forged tokens claim it, as real ones do.
+        self.session_id = jwt.decode(account["access_token"], options={"verify_signature": False})[
+            "sid"
+        ]
 
     def claims(self, **changes: Any) -> dict[str, Any]:
         """The claims of a valid access token; a change to ``None`` removes the claim."""
@@ -53,6 +57,7 @@ class Forge:
             "jti": uuid.uuid4().hex,
             "permissions": list(USER_PERMISSIONS),
             "ver": 0,  # a new account's token_version
+            "sid": self.session_id,
             "iss": ISSUER,
             "aud": AUDIENCE,
             "iat": now - 5,
@@ -94,7 +99,7 @@ async def account(api: Api) -> dict[str, Any]:
 @pytest.fixture
 async def forge(api: Api, server: Server, account: dict[str, Any]) -> Forge:
     """A forge whose baseline token is first proven to be accepted by the server."""
-    minted = Forge(server.env["NEODYME_SECRET_KEY"], account["user"]["id"])
+    minted = Forge(server.env["NEODYME_SECRET_KEY"], account)
     profile = expect(await api.me(minted.token()), 200)
     assert profile["id"] == account["user"]["id"]
     return minted
@@ -131,6 +136,8 @@ FORGERIES: dict[str, Callable[[Forge], str]] = {
     "missing aud": lambda f: f.token(aud=None),
     "type refresh": lambda f: f.token(type="refresh", fam=uuid.uuid4().hex),
     "stale token version": lambda f: f.token(ver=1),
+    "missing sid": lambda f: f.token(sid=None),
+    "unknown session": lambda f: f.token(sid="no-such-session"),
     "subject not a uuid": lambda f: f.token(sub="admin"),
     "permissions not a list": lambda f: f.token(permissions="users:read:any"),
 }
@@ -239,6 +246,6 @@ async def test_the_baseline_forge_matches_a_server_token(
         audience=AUDIENCE,
         issuer=ISSUER,
     )
-    forged = Forge(server.env["NEODYME_SECRET_KEY"], account["user"]["id"]).claims()
+    forged = Forge(server.env["NEODYME_SECRET_KEY"], account).claims()
     assert set(issued) == set(forged)
     assert jwt.get_unverified_header(account["access_token"])["alg"] == "HS256"

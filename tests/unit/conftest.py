@@ -136,8 +136,10 @@ def refresh_tokens(
 
 
 @pytest.fixture
-def get_current_user(database: MemoryDatabase, tokens: JwtTokenService) -> GetCurrentUser:
-    return GetCurrentUser(uow=InMemoryUnitOfWork(database), tokens=tokens)
+def get_current_user(
+    database: MemoryDatabase, tokens: JwtTokenService, clock: ManualClock
+) -> GetCurrentUser:
+    return GetCurrentUser(uow=InMemoryUnitOfWork(database), tokens=tokens, clock=clock)
 
 
 @pytest.fixture

@@ -15,14 +15,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from neodyme_adapters.json_values import to_json
+from neodyme_adapters.memory.mfa import (
+    InMemoryMfaChallengeStore,
+    InMemoryRecoveryCodeStore,
+    InMemoryTotpStore,
+    RecoveryCodes,
+)
+from neodyme_adapters.memory.sessions import InMemorySessionStore
 from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
+from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User, UserId, new_id
 from neodyme_domain.pagination import Position
 from neodyme_domain.ports import UnitOfWork
+from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
 
@@ -37,6 +46,10 @@ class MemoryState:
     events: list[SecurityEvent] = field(default_factory=list)
     one_time_tokens: dict[str, OneTimeTokenRecord] = field(default_factory=dict)
     throttle: dict[str, ThrottleState] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    totp: dict[UserId, TotpAuthenticator] = field(default_factory=dict)
+    recovery_codes: RecoveryCodes = field(default_factory=dict)
+    mfa_challenges: dict[str, MfaChallenge] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Users are mutable entities: copy them so an uncommitted change cannot leak.
@@ -48,6 +61,10 @@ class MemoryState:
             events=list(self.events),
             one_time_tokens=dict(self.one_time_tokens),
             throttle=dict(self.throttle),
+            sessions=dict(self.sessions),
+            totp=dict(self.totp),
+            recovery_codes=dict(self.recovery_codes),
+            mfa_challenges=dict(self.mfa_challenges),
         )
 
 
@@ -103,9 +120,19 @@ class InMemoryUserRepository:
         if stored is not None:
             del self._state.user_ids_by_email[stored.email.key]
         # What the SQL schema's ON DELETE CASCADE does.
-        for tokens in (self._state.refresh_tokens, self._state.one_time_tokens):
-            for key in [k for k, record in tokens.items() if record.user_id == user_id]:
-                del tokens[key]
+        state = self._state
+        owned: tuple[dict[str, Any], ...] = (
+            state.refresh_tokens,
+            state.one_time_tokens,
+            state.sessions,
+            state.mfa_challenges,
+        )
+        for records in owned:
+            for key in [k for k, record in records.items() if record.user_id == user_id]:
+                del records[key]
+        state.totp.pop(user_id, None)
+        for code in [code for code in state.recovery_codes if code[0] == user_id]:
+            del state.recovery_codes[code]
 
     async def list_after(self, after: Position | None, limit: int) -> list[User]:
         ordered = sorted(self._state.users.values(), key=_user_position)
@@ -287,6 +314,10 @@ class InMemoryUnitOfWork:
     events: InMemoryEventRecorder
     one_time_tokens: InMemoryOneTimeTokenStore
     throttle: InMemoryLoginThrottle
+    sessions: InMemorySessionStore
+    totp: InMemoryTotpStore
+    recovery_codes: InMemoryRecoveryCodeStore
+    mfa_challenges: InMemoryMfaChallengeStore
 
     def __init__(
         self,
@@ -342,6 +373,10 @@ class InMemoryUnitOfWork:
         self.events = InMemoryEventRecorder(state)
         self.one_time_tokens = InMemoryOneTimeTokenStore(state)
         self.throttle = InMemoryLoginThrottle(state)
+        self.sessions = InMemorySessionStore(state.sessions)
+        self.totp = InMemoryTotpStore(state.totp)
+        self.recovery_codes = InMemoryRecoveryCodeStore(state.recovery_codes)
+        self.mfa_challenges = InMemoryMfaChallengeStore(state.mfa_challenges)
 
 
 if TYPE_CHECKING:

@@ -15,7 +15,9 @@ from typing import Any
 
 from neodyme_adapters.json_values import to_json
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
+from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User
+from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord, RefreshTokenRecord
 
@@ -42,6 +44,7 @@ def user_to_row(user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "token_version": user.token_version,
+        "mfa_enabled": user.mfa_enabled,
     }
 
 
@@ -59,6 +62,7 @@ def user_from_row(row: Any) -> User:
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
         token_version=row.token_version,
+        mfa_enabled=bool(row.mfa_enabled),
     )
 
 
@@ -95,6 +99,7 @@ def one_time_token_to_row(record: OneTimeTokenRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "expires_at": record.expires_at,
         "used_at": record.used_at,
+        "new_email": record.new_email,
     }
 
 
@@ -107,6 +112,7 @@ def one_time_token_from_row(row: Any) -> OneTimeTokenRecord:
         created_at=utc(row.created_at),
         expires_at=utc(row.expires_at),
         used_at=utc_or_none(row.used_at),
+        new_email=row.new_email,
     )
 
 
@@ -190,4 +196,74 @@ def throttle_state_from_row(row: Any) -> ThrottleState:
         lockouts=row.lockouts,
         locked_until=utc_or_none(row.locked_until),
         expires_at=utc(row.expires_at),
+    )
+
+
+def session_to_row(session: Session) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "user_id": session.user_id,
+        "created_at": session.created_at,
+        "last_used_at": session.last_used_at,
+        "expires_at": session.expires_at,
+        "user_agent": session.user_agent,
+        "client_ip": session.client_ip,
+        "ended_at": session.ended_at,
+    }
+
+
+def session_from_row(row: Any) -> Session:
+    return Session(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=utc(row.created_at),
+        last_used_at=utc(row.last_used_at),
+        expires_at=utc(row.expires_at),
+        user_agent=row.user_agent,
+        client_ip=row.client_ip,
+        ended_at=utc_or_none(row.ended_at),
+    )
+
+
+def totp_to_row(authenticator: TotpAuthenticator) -> dict[str, Any]:
+    return {
+        "user_id": authenticator.user_id,
+        "sealed_secret": authenticator.sealed_secret,
+        "created_at": authenticator.created_at,
+        "confirmed_at": authenticator.confirmed_at,
+        "last_used_step": authenticator.last_used_step,
+    }
+
+
+def totp_from_row(row: Any) -> TotpAuthenticator:
+    return TotpAuthenticator(
+        user_id=row.user_id,
+        sealed_secret=row.sealed_secret,
+        created_at=utc(row.created_at),
+        confirmed_at=utc_or_none(row.confirmed_at),
+        last_used_step=row.last_used_step,
+    )
+
+
+def mfa_challenge_to_row(challenge: MfaChallenge) -> dict[str, Any]:
+    return {
+        "token_digest": challenge.token_digest,
+        "user_id": challenge.user_id,
+        "user_stamp": challenge.user_stamp,
+        "created_at": challenge.created_at,
+        "expires_at": challenge.expires_at,
+        "failures": challenge.failures,
+        "used_at": challenge.used_at,
+    }
+
+
+def mfa_challenge_from_row(row: Any) -> MfaChallenge:
+    return MfaChallenge(
+        token_digest=row.token_digest,
+        user_id=row.user_id,
+        user_stamp=row.user_stamp,
+        created_at=utc(row.created_at),
+        expires_at=utc(row.expires_at),
+        failures=row.failures,
+        used_at=utc_or_none(row.used_at),
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -85,6 +86,7 @@ users = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     # Bumped to revoke every access token and one-time link issued before (User.token_version).
     Column("token_version", Integer(), nullable=False, default=0, server_default=text("0")),
+    Column("mfa_enabled", Boolean(), nullable=False, default=False, server_default=text("false")),
     Index("ux_users_email_key", "email_key", unique=True),
     # Keyset pagination of user lists: ORDER BY created_at, id.
     Index("ix_users_created_at_id", "created_at", "id"),
@@ -124,6 +126,8 @@ one_time_tokens = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
+    # The address an e-mail change link switches to (purpose email_change only).
+    Column("new_email", String(254), nullable=True),
 )
 
 email_outbox = Table(
@@ -175,4 +179,55 @@ login_throttle = Table(
     Column("locked_until", UtcDateTime(), nullable=True),
     # purge_expired: WHERE expires_at <= now.
     Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # The refresh family's id (refresh_tokens.family_id) and the access tokens' sid.
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("user_agent", String(512), nullable=True),
+    Column("client_ip", String(64), nullable=True),
+    Column("ended_at", UtcDateTime(), nullable=True),
+    # A user's sessions (list, end all, devices seen since): WHERE user_id = ?; it also
+    # serves the foreign key's cascade.
+    Index("ix_sessions_user_id_last_used_at", "user_id", "last_used_at"),
+)
+
+totp_authenticators = Table(
+    "totp_authenticators",
+    metadata,
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # Sealed by the SecretBox (Fernet): never the secret itself.
+    Column("sealed_secret", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("confirmed_at", UtcDateTime(), nullable=True),
+    Column("last_used_step", BigInteger(), nullable=True),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("code_digest", String(64), primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+
+mfa_challenges = Table(
+    "mfa_challenges",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column(
+        "user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("user_stamp", Integer(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    Column("failures", Integer(), nullable=False, default=0, server_default=text("0")),
+    Column("used_at", UtcDateTime(), nullable=True),
 )

@@ -18,6 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from neodyme_adapters.sqlalchemy.engine import SQLITE_BEGIN_MODE, within
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
+from neodyme_adapters.sqlalchemy.mfa import (
+    SqlAlchemyMfaChallengeStore,
+    SqlAlchemyRecoveryCodeStore,
+    SqlAlchemyTotpStore,
+)
 from neodyme_adapters.sqlalchemy.pool_metrics import PoolObserver, must_wait
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
@@ -27,6 +32,7 @@ from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyRefreshTokenStore,
     SqlAlchemyUserRepository,
 )
+from neodyme_adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from neodyme_domain.errors import ServiceUnavailable
 from neodyme_domain.ports import UnitOfWork
 
@@ -79,6 +85,10 @@ class SqlAlchemyUnitOfWork:
     events: SqlAlchemyEventRecorder
     one_time_tokens: SqlAlchemyOneTimeTokenStore
     throttle: SqlAlchemyLoginThrottle
+    sessions: SqlAlchemySessionStore
+    totp: SqlAlchemyTotpStore
+    recovery_codes: SqlAlchemyRecoveryCodeStore
+    mfa_challenges: SqlAlchemyMfaChallengeStore
 
     def __init__(
         self,
@@ -119,6 +129,10 @@ class SqlAlchemyUnitOfWork:
         self.events = SqlAlchemyEventRecorder(connection)
         self.one_time_tokens = SqlAlchemyOneTimeTokenStore(connection)
         self.throttle = SqlAlchemyLoginThrottle(connection)
+        self.sessions = SqlAlchemySessionStore(connection)
+        self.totp = SqlAlchemyTotpStore(connection)
+        self.recovery_codes = SqlAlchemyRecoveryCodeStore(connection)
+        self.mfa_challenges = SqlAlchemyMfaChallengeStore(connection)
         return self
 
     async def __aexit__(

@@ -25,6 +25,7 @@ from neodyme_app.http.metrics_controller import metrics_endpoint
 from neodyme_app.http.openapi import SECURITY_SCHEMES, ApiDocumentation
 from neodyme_app.http.request_id import request_id_middleware
 from neodyme_app.http.request_metrics import request_metrics_middleware
+from neodyme_app.http.sessions_controller import SessionsController
 from neodyme_app.http.users_controller import UsersController
 from neodyme_domain.passwords import shortest_password
 
@@ -59,6 +60,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[
             AuthController,
             UsersController,
+            SessionsController,
             HealthController,
             *([api_page_assets()] if settings.docs else []),
             # On its own port instead (the server's main process): see metrics_server.py.

@@ -16,6 +16,7 @@ from neodyme_domain.errors import InvalidToken
 from neodyme_domain.messages import RequestOrigin
 from neodyme_domain.model import User
 from neodyme_domain.use_cases import CurrentUserQuery
+from neodyme_domain.use_cases.get_current_user import CurrentSession
 
 MAX_USER_AGENT = 512
 
@@ -23,6 +24,7 @@ MAX_USER_AGENT = 512
 # not client input.
 ContainerDep = NamedDependency[SkipValidation[Container]]
 CurrentUser = NamedDependency[SkipValidation[User]]
+SignedIn = NamedDependency[SkipValidation[CurrentSession]]
 Origin = NamedDependency[SkipValidation[RequestOrigin]]
 
 
@@ -45,17 +47,32 @@ def provide_origin(request: Request[Any, Any, Any], container: ContainerDep) -> 
     )
 
 
-async def provide_current_user(request: Request[Any, Any, Any], container: ContainerDep) -> User:
-    """The authenticated user, from an ``Authorization: Bearer`` header only (a token in a
-    query string would end up in access logs and browser history)."""
+def _bearer_token(request: Request[Any, Any, Any]) -> CurrentUserQuery:
+    """From an ``Authorization: Bearer`` header only (a token in a query string would end
+    up in access logs and browser history)."""
     header = request.headers.get("authorization")
     if not header:
         raise ApiError("NOT_AUTHENTICATED", "Not authenticated")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken()
-    return await container.get_current_user()(CurrentUserQuery(token.strip()))
+    return CurrentUserQuery(token.strip())
+
+
+async def provide_current_user(request: Request[Any, Any, Any], container: ContainerDep) -> User:
+    """The authenticated user."""
+    return await container.get_current_user()(_bearer_token(request))
+
+
+async def provide_signed_in(
+    request: Request[Any, Any, Any], container: ContainerDep
+) -> CurrentSession:
+    """The authenticated user and the session of their access token."""
+    return await container.get_current_user().with_session(_bearer_token(request))
 
 
 AUTHENTICATED = {"current_user": Provide(provide_current_user)}
 """Route or controller dependencies for endpoints that need a logged-in user."""
+
+SIGNED_IN = {"signed_in": Provide(provide_signed_in)}
+"""The same, for endpoints that also need the caller's session (``signed_in``)."""

@@ -6,7 +6,8 @@ route can answer because of what it is, ``ApiDocumentation`` adds, from the rout
 - a body: 400 (not JSON, or none), 413 (over the size limit), 415 (not JSON by its
   content type), 422 (not the schema);
 - query or path parameters: 422;
-- a bearer token (the ``current_user`` dependency): 401, and the security scheme;
+- a bearer token (the ``current_user`` or ``signed_in`` dependency): 401, and the
+  security scheme;
 - every route: 500 (a bug) and 503 (the database does not answer, the server is
   saturated, or the request ran past its deadline).
 
@@ -38,6 +39,9 @@ from litestar.routes import BaseRoute, HTTPRoute
 
 from neodyme_app.http.errors import DocumentedErrors, response_specs
 from neodyme_app.http.schemas import Body
+
+AUTHENTICATING = frozenset({"current_user", "signed_in"})
+"""The dependencies that read a bearer token (``neodyme_app.http.dependencies``)."""
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -140,7 +144,7 @@ class ApiDocumentation(ReceiveRoutePlugin, OpenAPISchemaPlugin):
             arguments = set(handler.parsed_fn_signature.parameters)
             if arguments - set(dependencies) - _NOT_PARAMETERS:
                 codes += WITH_PARAMETERS
-            if "current_user" in dependencies:
+            if AUTHENTICATING & set(dependencies):
                 codes += AUTHENTICATED
                 handler.security = [*(handler.security or ()), {BEARER_SCHEME: []}]
             others = {} if isinstance(own, DocumentedErrors) else dict(own)

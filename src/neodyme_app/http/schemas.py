@@ -18,6 +18,7 @@ from neodyme_domain.model import (
 )
 from neodyme_domain.pagination import Page
 from neodyme_domain.passwords import MAX_PASSWORD_LENGTH
+from neodyme_domain.sessions.list_sessions import SessionView
 from neodyme_domain.tokens import TokenPair
 
 # What the domain accepts, as patterns, so that the OpenAPI document says it and a client
@@ -226,6 +227,37 @@ class EventPage(msgspec.Struct, frozen=True):
     @classmethod
     def of(cls, page: Page[SecurityEvent]) -> EventPage:
         return cls([EventOut.of(event) for event in page.items], page.next_cursor)
+
+
+class SessionInfo(msgspec.Struct, frozen=True):
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    """The last sign-in or refresh of the session (not every request)."""
+    user_agent: str | None
+    client_ip: str | None
+    current: bool
+    """The session of the access token that asked."""
+
+    @classmethod
+    def of(cls, view: SessionView) -> SessionInfo:
+        session = view.session
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            user_agent=session.user_agent,
+            client_ip=session.client_ip,
+            current=view.current,
+        )
+
+
+class SessionList(msgspec.Struct, frozen=True):
+    items: list[SessionInfo]
+
+    @classmethod
+    def of(cls, views: list[SessionView]) -> SessionList:
+        return cls([SessionInfo.of(view) for view in views])
 
 
 class Accepted(msgspec.Struct, frozen=True):

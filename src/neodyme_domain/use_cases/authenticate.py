@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from neodyme_domain.errors import (
@@ -93,6 +93,9 @@ class AuthenticateUser:
     instead, before its hash, so that no burst can outrun the count; the success that
     follows a right password still deletes the state.
 
+    ``new_device_window``: a sign-in from a device (user agent and address) the account
+    has not used within it is told to the user by e-mail (``issue_pair``); None: never.
+
     ``monitor`` is told each outcome (success, invalid, locked, inactive) and each lockout
     that takes effect, once its transaction committed: the service's metrics.
     """
@@ -107,6 +110,7 @@ class AuthenticateUser:
         limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
         reader: UnitOfWork | None = None,
         monitor: LoginMonitor | None = None,
+        new_device_window: timedelta | None = None,
     ) -> None:
         self._uow = uow
         self._reader = reader or uow
@@ -115,6 +119,7 @@ class AuthenticateUser:
         self._clock = clock
         self._limits = limits
         self._monitor: LoginMonitor = _Unmonitored() if monitor is None else monitor
+        self._new_device_window = new_device_window
 
     async def __call__(self, cmd: AuthenticateCommand) -> Authenticated:
         check_length_bound(cmd.password)  # input refused before any attempt: no outcome
@@ -169,7 +174,14 @@ class AuthenticateUser:
                 await uow.events.record(
                     SecurityEvent.of("user_login", now, current.id, cmd.origin, email=cmd.email)
                 )
-                pair = await issue_pair(uow, self._tokens, current, now=now)
+                pair = await issue_pair(
+                    uow,
+                    self._tokens,
+                    current,
+                    now=now,
+                    origin=cmd.origin,
+                    new_device_window=self._new_device_window,
+                )
                 await uow.commit()
                 return Authenticated(user=current, tokens=pair)
         if current is not None and not current.is_active:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from neodyme_domain.errors import InvalidCredentials
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User
+from neodyme_domain.notices import security_notice
 from neodyme_domain.passwords import PasswordPolicy, check_length_bound
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
+from neodyme_domain.sessions.end import end_all_sessions
 from neodyme_domain.use_cases.fresh import fresh_copy
 
 
@@ -43,6 +45,7 @@ class ChangePassword:
             user = await fresh_copy(uow, cmd.user)
             user.change_password(hashed, now)
             await uow.users.update(user)
-            await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+            await end_all_sessions(uow, user.id, now)
             await uow.events.record(SecurityEvent.of("password_changed", now, user.id, cmd.origin))
+            await uow.outbox.add(security_notice("password_changed", user, now, cmd.origin), now)
             await uow.commit()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from neodyme_domain.errors import InvalidToken
 from neodyme_domain.model import User
-from neodyme_domain.ports import TokenService, UnitOfWork
+from neodyme_domain.ports import Clock, TokenService, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,20 +14,36 @@ class CurrentUserQuery:
     access_token: str
 
 
+@dataclass(frozen=True, slots=True)
+class CurrentSession:
+    """The caller and the session its access token belongs to (``sid``)."""
+
+    user: User
+    session_id: str
+
+
 class GetCurrentUser:
     """A valid signature is not enough: the user must still exist, be active, and not have
-    revoked the token since (``token_version``), so deactivation, deletion and password
-    changes take effect on the very next request, not at expiry. The lookup is one indexed
-    primary-key read per request; bench/revocation_cost.py measures it."""
+    revoked the token since (``token_version``), and the token's session must not have
+    ended, so deactivation, deletion, password changes and ended sessions take effect on
+    the very next request, not at expiry. The lookup is two indexed primary-key reads in
+    one read-only transaction; bench/revocation_cost.py measures it."""
 
-    def __init__(self, *, uow: UnitOfWork, tokens: TokenService) -> None:
+    def __init__(self, *, uow: UnitOfWork, tokens: TokenService, clock: Clock) -> None:
         self._uow = uow
         self._tokens = tokens
+        self._clock = clock
 
     async def __call__(self, query: CurrentUserQuery) -> User:
+        return (await self.with_session(query)).user
+
+    async def with_session(self, query: CurrentUserQuery) -> CurrentSession:
         claims = self._tokens.decode_access(query.access_token)
         async with self._uow as uow:
             user = await uow.users.get(claims.user_id)
+            session = await uow.sessions.get(claims.session_id)
         if user is None or not user.is_active or user.token_version != claims.token_version:
             raise InvalidToken(context={"user_id": claims.user_id})
-        return user
+        if session is None or session.user_id != user.id or not session.is_live(self._clock.now()):
+            raise InvalidToken(context={"user_id": user.id, "reason": "session ended"})
+        return CurrentSession(user=user, session_id=session.id)

@@ -1,4 +1,4 @@
-"""End a session: revoke the refresh token's whole family."""
+"""End the session of a refresh token: its family is revoked, its access tokens die."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from neodyme_domain.errors import InvalidToken
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.ports import Clock, TokenService, UnitOfWork
+from neodyme_domain.sessions.end import end_session
 from neodyme_domain.tokens import digest
 
 
@@ -18,7 +19,7 @@ class LogoutCommand:
 
 class Logout:
     """Only the refresh token is needed: a client whose access token has expired can
-    still log out. The access token of the session dies at its (short) expiry."""
+    still log out. The session's access tokens stop working on the next request."""
 
     def __init__(self, *, uow: UnitOfWork, tokens: TokenService, clock: Clock) -> None:
         self._uow = uow
@@ -32,6 +33,6 @@ class Logout:
             record = await uow.refresh_tokens.get(digest(cmd.refresh_token))
             if record is None or record.revoked_at is not None:
                 raise InvalidToken()
-            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await end_session(uow, record.family_id, now)
             await uow.events.record(SecurityEvent.of("logout", now, record.user_id, cmd.origin))
             await uow.commit()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from neodyme_domain.errors import InvalidToken, TokenReused
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.ports import Clock, TokenService, UnitOfWork
+from neodyme_domain.sessions.end import end_session
 from neodyme_domain.sessions.issue import issue_pair
 from neodyme_domain.tokens import RefreshTokenRecord, TokenPair, digest
 
@@ -19,8 +20,8 @@ class RefreshCommand:
 
 class RefreshTokens:
     """A refresh token presented a second time means two parties hold it, one of them a
-    thief: the whole family (every token descended from that login) is revoked, so neither
-    can continue, and the legitimate user logs in again."""
+    thief: the session ends (every token descended from that login is revoked, its access
+    tokens refused), so neither can continue, and the legitimate user logs in again."""
 
     def __init__(self, *, uow: UnitOfWork, tokens: TokenService, clock: Clock) -> None:
         self._uow = uow
@@ -40,16 +41,10 @@ class RefreshTokens:
             )
             if not reused:
                 user = await uow.users.get(record.user_id)
-                if user is None or not user.is_active:
+                session = await uow.sessions.get(record.family_id)
+                if user is None or not user.is_active or session is None:
                     raise InvalidToken()
-                pair = await issue_pair(
-                    uow,
-                    self._tokens,
-                    user,
-                    now=now,
-                    family_id=record.family_id,
-                    family_expires_at=record.expires_at,
-                )
+                pair = await issue_pair(uow, self._tokens, user, now=now, session=session)
                 await uow.commit()
                 return pair
         # Revoked in a transaction of its own: a store may keep the lock that a losing
@@ -63,7 +58,7 @@ class RefreshTokens:
     async def _revoke_reused_family(self, record: RefreshTokenRecord, cmd: RefreshCommand) -> None:
         async with self._uow as uow:
             now = self._clock.now()
-            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await end_session(uow, record.family_id, now)
             await uow.events.record(
                 SecurityEvent.of(
                     "refresh_token_reused",

@@ -84,6 +84,6 @@ class RegisterUser:
                     "user_registration", now, user.id, cmd.origin, user_email=user.email.value
                 )
             )
-            pair = await issue_pair(uow, self._tokens, user, now=now)
+            pair = await issue_pair(uow, self._tokens, user, now=now, origin=cmd.origin)
             await uow.commit()
         return Registered(user=user, tokens=pair)

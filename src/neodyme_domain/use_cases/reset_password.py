@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
+from neodyme_domain.notices import security_notice
 from neodyme_domain.passwords import PasswordPolicy
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
+from neodyme_domain.sessions.end import end_all_sessions
 from neodyme_domain.tokens import OneTimePurpose
 from neodyme_domain.use_cases.fresh import fresh_copy
 from neodyme_domain.use_cases.links import find_link_user, redeem_link
@@ -45,6 +47,7 @@ class ResetPassword:
             user.change_password(hashed, now)
             user.mark_verified(now)
             await uow.users.update(user)
-            await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+            await end_all_sessions(uow, user.id, now)
             await uow.events.record(SecurityEvent.of("password_reset", now, user.id, cmd.origin))
+            await uow.outbox.add(security_notice("password_changed", user, now, cmd.origin), now)
             await uow.commit()

@@ -8,6 +8,7 @@ from neodyme_domain.errors import Forbidden, UserNotFound
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User, UserId
 from neodyme_domain.ports import Clock, UnitOfWork
+from neodyme_domain.sessions.end import end_all_sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class SetUserActive:
                 user.activate(now)
             else:
                 user.deactivate(now)
-                await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+                await end_all_sessions(uow, user.id, now)
             await uow.users.update(user)
             kind = "user_activated" if cmd.is_active else "user_deactivated"
             await uow.events.record(

@@ -28,7 +28,7 @@ NOW = datetime(2090, 1, 1, 12, tzinfo=UTC)
 ISSUED = int(NOW.timestamp())
 SUBJECT = uuid.UUID("6f2b6c1e-3f0a-4d7e-9a53-2c1d0e9b8a71")
 LEEWAY = timedelta(seconds=10)
-REFRESH = {"type": "refresh", "fam": "family-1", "permissions": None, "ver": None}
+REFRESH = {"type": "refresh", "fam": "family-1", "permissions": None, "ver": None, "sid": None}
 """Changes that make the access token below a refresh token (None: the claim is left out)."""
 
 
@@ -45,6 +45,7 @@ def signed(key: str = TEST_JWT_SECRET, **changes: Any) -> str:
         "jti": "token-1",
         "permissions": ["users:read:self"],
         "ver": 3,
+        "sid": "session-1",
         "iss": "neodyme",
         "aud": "neodyme-api",
         "iat": ISSUED,
@@ -70,6 +71,7 @@ def test_a_token_like_the_services_own_is_read_claim_by_claim() -> None:
         token_id="token-1",
         expires_at=NOW + timedelta(seconds=900),
         token_version=3,
+        session_id="session-1",
     )
     assert tokens.decode_refresh(signed(**REFRESH)) == RefreshClaims(
         user_id=SUBJECT,
@@ -92,6 +94,10 @@ REFUSALS: dict[str, tuple[dict[str, Any], str | None]] = {
     "no token version": ({"ver": None}, "no token version"),
     "a text token version": ({"ver": "3"}, "no token version"),
     "a boolean token version": ({"ver": True}, "no token version"),
+    "no session id": ({"sid": None}, "bad session id"),
+    "a numeric session id": ({"sid": 7}, "bad session id"),
+    "an empty session id": ({"sid": ""}, "bad session id"),
+    "a session id list": ({"sid": ["session-1"]}, "bad session id"),
     "a permission that is no text": ({"permissions": ["users:read:self", 1]}, None),
     "permissions as one text": ({"permissions": "users:read:self"}, None),
     "another issuer": ({"iss": "someone-else"}, "InvalidIssuerError"),

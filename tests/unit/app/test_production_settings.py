@@ -208,10 +208,17 @@ def _is_number(annotation: Any) -> bool:
     return str(annotation).removesuffix(" | None") in {"int", "float"}
 
 
-ZERO_MEANS_SOMETHING = {"hash_concurrency", "hash_queue_limit", "jwt_leeway", "metrics_port"}
+ZERO_MEANS_SOMETHING = {
+    "hash_concurrency",
+    "hash_queue_limit",
+    "jwt_leeway",
+    "metrics_port",
+    "new_device_notice_days",
+}
 """0 = one hashing thread per core; no hash waits for a thread; no leeway; metrics on the API
-port. Every other number of the settings is a count, a size, a port or a duration, and 0
-makes no sense in it. (A new setting where 0 means something is added here, with why.)"""
+port; no new-device notices. Every other number of the settings is a count, a size, a port
+or a duration, and 0 makes no sense in it. (A new setting where 0 means something is added
+here, with why.)"""
 
 
 @pytest.mark.parametrize(("name", "kind"), _numbers(), ids=[name for name, _ in _numbers()])
@@ -271,6 +278,7 @@ def _issued_ahead(settings: Settings, seconds: int) -> str:
         "jti": "j",
         "permissions": [],
         "ver": 0,
+        "sid": "s",
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": issued,

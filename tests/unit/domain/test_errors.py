@@ -21,6 +21,13 @@ API_ERROR_CODES = {
     "NOT_FOUND",
     "TOO_MANY_ATTEMPTS",
     "SERVICE_UNAVAILABLE",
+    "MFA_REQUIRED",
+    "INVALID_CODE",
+    "MFA_ALREADY_ENABLED",
+    # Where api.md's account-security section is silent (docs/api.md says so):
+    "MFA_NOT_ENABLED",
+    "MFA_SETUP_REQUIRED",
+    "SESSION_NOT_FOUND",
 }
 """The error codes of api.md that the domain (rather than the framework) can raise."""
 

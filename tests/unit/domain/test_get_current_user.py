@@ -96,7 +96,7 @@ async def test_a_token_signed_with_another_secret_is_invalid(
 ) -> None:
     forger = JwtTokenService(secret="another-secret-that-is-long-enough!!", clock=clock)
 
-    await rejected(get_current_user, forger.issue_access(alice.user, clock.now()))
+    await rejected(get_current_user, forger.issue_access(alice.user, clock.now(), "session-1"))
 
 
 async def test_a_token_from_another_issuer_is_invalid(
@@ -104,7 +104,7 @@ async def test_a_token_from_another_issuer_is_invalid(
 ) -> None:
     other = JwtTokenService(secret=jwt_secret, clock=clock, issuer="someone-else")
 
-    await rejected(get_current_user, other.issue_access(alice.user, clock.now()))
+    await rejected(get_current_user, other.issue_access(alice.user, clock.now(), "session-1"))
 
 
 async def test_a_token_of_a_user_deleted_since_it_was_issued_is_invalid(

@@ -232,7 +232,7 @@ def test_an_access_token_round_trips_its_user_and_permissions(
     )
     user.id = user_id
 
-    claims = tokens.decode_access(tokens.issue_access(user, clock.now()))
+    claims = tokens.decode_access(tokens.issue_access(user, clock.now(), "session-1"))
 
     assert claims.user_id == user_id
     assert claims.permissions == user.permissions

@@ -101,6 +101,12 @@ def test_authenticated_routes_name_the_scheme_and_document_401(document: Documen
         "GET /api/v1/users/me/events",
         "GET /api/v1/users/{user_id}",
         "PATCH /api/v1/users/{user_id}",
+        "GET /api/v1/users/me/sessions",
+        "DELETE /api/v1/users/me/sessions",
+        "DELETE /api/v1/users/me/sessions/{session_id}",
+        "GET /api/v1/users/{user_id}/sessions",
+        "DELETE /api/v1/users/{user_id}/sessions",
+        "DELETE /api/v1/users/{user_id}/sessions/{session_id}",
     }
     for label, operation in operations(document):
         if label in authenticated:
@@ -119,6 +125,8 @@ def test_only_routes_with_input_document_422(document: Document) -> None:
     assert without_input == {
         "GET /api/v1/auth/me",
         "POST /api/v1/auth/request-verification",
+        "GET /api/v1/users/me/sessions",
+        "DELETE /api/v1/users/me/sessions",
         "GET /health",
         "GET /health/ready",
     }
@@ -138,6 +146,7 @@ def test_the_route_specific_errors_are_listed(document: Document) -> None:
         return str(operation["responses"][status]["description"])
 
     assert "WEAK_PASSWORD" in described("POST /api/v1/auth/register", "400")
+    assert "SESSION_NOT_FOUND" in described("DELETE /api/v1/users/me/sessions/{session_id}", "404")
     assert "EMAIL_ALREADY_EXISTS" in described("POST /api/v1/auth/register", "409")
     assert "TOO_MANY_ATTEMPTS" in described("POST /api/v1/auth/login", "429")
     assert "INVALID_TOKEN" in described("POST /api/v1/auth/reset-password", "400")
