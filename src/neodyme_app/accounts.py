@@ -17,9 +17,14 @@ from contextlib import asynccontextmanager
 from neodyme_app.config import Settings
 from neodyme_app.container import Container
 from neodyme_app.embedded import open_neodyme
+from neodyme_domain.accounts.confirm_email_change import EmailChangeConfirmation
+from neodyme_domain.accounts.request_email_change import EmailChangeRequest
 from neodyme_domain.messages import NO_ORIGIN, OutboxBacklog, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User, UserId
 from neodyme_domain.pagination import DEFAULT_PAGE_SIZE, Page, PageRequest
+from neodyme_domain.sessions.end_other_sessions import EndOtherSessionsCommand
+from neodyme_domain.sessions.end_session import EndSessionCommand
+from neodyme_domain.sessions.list_sessions import SessionsQuery, SessionView
 from neodyme_domain.tokens import TokenPair
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
@@ -44,6 +49,7 @@ from neodyme_domain.use_cases import (
     VerificationRequest,
     VerifyEmailCommand,
 )
+from neodyme_domain.use_cases.get_current_user import CurrentSession
 
 
 @asynccontextmanager
@@ -104,6 +110,46 @@ class Accounts:
     async def current_user(self, *, access_token: str) -> User:
         return await self._container.get_current_user()(CurrentUserQuery(access_token=access_token))
 
+    async def current_session(self, *, access_token: str) -> CurrentSession:
+        """The user and the session (``sid``) of an access token."""
+        return await self._container.get_current_user().with_session(
+            CurrentUserQuery(access_token=access_token)
+        )
+
+    async def list_sessions(
+        self, *, requester: User, user_id: UserId | None = None, current: str | None = None
+    ) -> list[SessionView]:
+        """The live sessions of ``user_id`` (the requester's own by default; another
+        user's for a superuser), ``current`` marked."""
+        query = SessionsQuery(requester, requester.id if user_id is None else user_id, current)
+        return await self._container.list_sessions()(query)
+
+    async def end_session(
+        self,
+        *,
+        requester: User,
+        session_id: str,
+        user_id: UserId | None = None,
+        origin: RequestOrigin = NO_ORIGIN,
+    ) -> None:
+        target = requester.id if user_id is None else user_id
+        await self._container.end_session()(
+            EndSessionCommand(requester, target, session_id, origin)
+        )
+
+    async def end_other_sessions(
+        self,
+        *,
+        requester: User,
+        keep: str | None,
+        user_id: UserId | None = None,
+        origin: RequestOrigin = NO_ORIGIN,
+    ) -> int:
+        """End every session of the user but ``keep`` (None: all); how many ended."""
+        target = requester.id if user_id is None else user_id
+        command = EndOtherSessionsCommand(requester, target, keep, origin)
+        return await self._container.end_other_sessions()(command)
+
     # One's own account
 
     async def change_password(
@@ -140,6 +186,16 @@ class Accounts:
 
     async def verify_email(self, *, token: str, origin: RequestOrigin = NO_ORIGIN) -> User:
         return await self._container.verify_email()(VerifyEmailCommand(token=token, origin=origin))
+
+    async def request_email_change(
+        self, *, user: User, new_email: str, password: str, origin: RequestOrigin = NO_ORIGIN
+    ) -> None:
+        request = EmailChangeRequest(user, new_email, password, origin)
+        await self._container.request_email_change()(request)
+
+    async def confirm_email_change(self, *, token: str, origin: RequestOrigin = NO_ORIGIN) -> User:
+        command = EmailChangeConfirmation(token, origin)
+        return await self._container.confirm_email_change()(command)
 
     async def update_profile(
         self, *, user: User, full_name: str | None = None, origin: RequestOrigin = NO_ORIGIN

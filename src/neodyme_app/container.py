@@ -22,6 +22,8 @@ from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
 from neodyme_app.config import Environment, IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
+from neodyme_domain.accounts.confirm_email_change import ConfirmEmailChange
+from neodyme_domain.accounts.request_email_change import RequestEmailChange
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
 from neodyme_domain.ports import PeopleSource
 from neodyme_domain.sessions.end_other_sessions import EndOtherSessions
@@ -122,6 +124,12 @@ class Container(containers.DeclarativeContainer):
         public_url=settings.provided.public_url,
         ttl=settings.provided.verification_ttl,
     )
+    email_change_links = providers.Singleton(
+        LinkSettings,
+        public_url=settings.provided.public_url,
+        ttl=settings.provided.verification_ttl,
+    )
+    """An e-mail change link proves an address, as a verification link does: same lifetime."""
     hasher = providers.Singleton(
         Argon2Hasher,
         parameters=providers.Factory(
@@ -259,6 +267,10 @@ class Container(containers.DeclarativeContainer):
         RequestVerification, uow=uow, clock=clock, links=verification_links
     )
     verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock)
+    request_email_change = providers.Factory(
+        RequestEmailChange, uow=uow, hasher=hasher, clock=clock, links=email_change_links
+    )
+    confirm_email_change = providers.Factory(ConfirmEmailChange, uow=uow, clock=clock)
     update_profile = providers.Factory(UpdateProfile, uow=uow, clock=clock)
     delete_account = providers.Factory(DeleteAccount, uow=uow, hasher=hasher, clock=clock)
     list_users = providers.Factory(ListUsers, uow=reader)

@@ -64,6 +64,26 @@ class EmailMessage:
             data={"user_name": user.full_name, "user_id": str(user.id), "link": link},
         )
 
+    @classmethod
+    def email_change(
+        cls, user: User, new_email: str, link: str, valid_for: timedelta
+    ) -> EmailMessage:
+        """To the new address: the link that proves it is the user's and switches to it."""
+        return cls(
+            kind="email_change",
+            to=new_email,
+            subject="Confirm your new e-mail address for neodyme",
+            body=(
+                f"Hello {user.full_name},\n\n"
+                "someone (hopefully you) asked to use this address for their neodyme account.\n"
+                f"Open this link within {_minutes(valid_for)} minutes to confirm it; until"
+                " then the account keeps its old address:\n\n"
+                f"{link}\n\n"
+                "If it was not you, ignore this e-mail: nothing changes.\n"
+            ),
+            data={"user_name": user.full_name, "user_id": str(user.id), "link": link},
+        )
+
 
 def _minutes(delta: timedelta) -> int:
     """Whole minutes, rounded down: an e-mail never promises more time than the link has."""

@@ -166,6 +166,16 @@ class Api:
             headers=bearer(token) | dict(headers or {}),
         )
 
+    async def change_email(self, token: str, new_email: str, password: str) -> httpx.Response:
+        return await self.client.post(
+            "/api/v1/users/me/email",
+            json={"new_email": new_email, "password": password},
+            headers=bearer(token),
+        )
+
+    async def confirm_email(self, change_token: str) -> httpx.Response:
+        return await self.client.post("/api/v1/auth/confirm-email", json={"token": change_token})
+
     async def sessions(self, token: str, user_id: str = "me") -> httpx.Response:
         return await self.client.get(f"/api/v1/users/{user_id}/sessions", headers=bearer(token))
 
@@ -193,7 +203,11 @@ def _page_params(limit: int | None, cursor: str | None) -> dict[str, str | int]:
     return params
 
 
-LINK_PATHS = {"password_reset": "/reset-password", "email_verification": "/verify-email"}
+LINK_PATHS = {
+    "password_reset": "/reset-password",
+    "email_verification": "/verify-email",
+    "email_change": "/confirm-email",
+}
 """The client-app path each kind of one-time link points at (api.md)."""
 
 

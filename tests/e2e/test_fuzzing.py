@@ -19,16 +19,16 @@ it sends ones that can succeed, where the document can only give a type:
 - what it names exists: a user id is the fuzzer's administered account, a cursor one the
   server issued, a session id that of a sign-in made for the request by the account whose
   session it must be;
-- what it creates is new and allowed: a registration's address is made unique (the
-  generated one with a unique first atom), and a new password is made to pass the
-  server's password policy (the document already gives its length, ``minLength``);
+- what it creates is new and allowed: a registration's (or e-mail change's) address is
+  made unique (the generated one with a unique first atom), and a new password is made
+  to pass the server's password policy (the document already gives its length, ``minLength``);
 - each request comes from an address of its own: the fuzz server trusts the fuzzer as a
   reverse proxy and each request names a fresh client in ``X-Forwarded-For``, so the
   fuzzer's thousands of requests lock out no address, however many logins fail.
 
 What stays refused, because the server's state decides it and no request can be made to
-pass by the fuzzer alone: a one-time token (reset-password, verify) is valid only if the
-server e-mailed it (400 INVALID_TOKEN).
+pass by the fuzzer alone: a one-time token (reset-password, verify, confirm-email) is
+valid only if the server e-mailed it (400 INVALID_TOKEN).
 
 The fuzz server is its own (a scratch PostgreSQL database and mail server, like the fault
 tests'), so that its settings and rows are nobody else's. The bounded run here is part of
@@ -90,6 +90,7 @@ VALID_BUT_REFUSED = {
     # A one-time token is valid only if the server e-mailed it: 400 INVALID_TOKEN.
     f"{API}/auth/reset-password": ["400"],
     f"{API}/auth/verify": ["400"],
+    f"{API}/auth/confirm-email": ["400"],
 }
 """Operations where a request the document calls valid is still refused: what decides is
 server state that the fuzzer cannot produce for every request."""
@@ -358,6 +359,8 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
         body["refresh_token"] = fuzzer.user.login()["refresh_token"]
     if case.path == f"{API}/auth/register" and isinstance(body.get("email"), str):
         body["email"] = unique_address(body["email"])
+    if case.path == f"{API}/users/me/email" and isinstance(body.get("new_email"), str):
+        body |= {"new_email": unique_address(body["new_email"]), "password": PASSWORD}
     if case.path in NEW_PASSWORDS and isinstance(body.get(NEW_PASSWORDS[case.path]), str):
         body[NEW_PASSWORDS[case.path]] = fuzzer.strong(body[NEW_PASSWORDS[case.path]])
     if case.path in ENDS_THE_SESSION and case.method.upper() in {"POST", "DELETE"}:

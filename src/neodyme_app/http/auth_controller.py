@@ -8,6 +8,7 @@ from litestar.params import JSONBody
 from neodyme_app.http.dependencies import AUTHENTICATED, ContainerDep, CurrentUser, Origin
 from neodyme_app.http.errors import documented_errors
 from neodyme_app.http.schemas import (
+    ACCEPTED,
     Accepted,
     ChangePasswordBody,
     ForgotPasswordBody,
@@ -21,6 +22,7 @@ from neodyme_app.http.schemas import (
     UserOut,
     VerifyBody,
 )
+from neodyme_domain.accounts.confirm_email_change import EmailChangeConfirmation
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     ChangePasswordCommand,
@@ -35,8 +37,6 @@ from neodyme_domain.use_cases import (
 
 NO_STORE = {"Cache-Control": "no-store"}
 """Token responses must not be cached by browsers or proxies (RFC 6749, 5.1)."""
-
-ACCEPTED = Accepted()
 
 
 class AuthController(Controller):
@@ -161,6 +161,19 @@ class AuthController(Controller):
     ) -> UserOut:
         user = await container.verify_email()(VerifyEmailCommand(data.token, origin))
         return UserOut.of(user)
+
+    @post(
+        "/confirm-email",
+        status_code=200,
+        responses=documented_errors(("INVALID_TOKEN", 400), "EMAIL_ALREADY_EXISTS"),
+    )
+    async def confirm_email(
+        self, data: JSONBody[VerifyBody], container: ContainerDep, origin: Origin
+    ) -> UserOut:
+        """Switch the account to the address the e-mailed link was sent to (verified);
+        409 if another account took it meanwhile."""
+        command = EmailChangeConfirmation(data.token, origin)
+        return UserOut.of(await container.confirm_email_change()(command))
 
     @get("/me", dependencies=AUTHENTICATED)
     async def me(self, current_user: CurrentUser) -> UserOut:

@@ -120,7 +120,14 @@ class ResetPasswordBody(Body, forbid_unknown_fields=True, frozen=True):
 
 
 class VerifyBody(Body, forbid_unknown_fields=True, frozen=True):
+    """An e-mailed link's token: e-mail verification, e-mail change confirmation."""
+
     token: TokenField
+
+
+class EmailChangeBody(Body, forbid_unknown_fields=True, frozen=True):
+    new_email: EmailField
+    password: PasswordField
 
 
 class ProfileBody(Body, forbid_unknown_fields=True, frozen=True):
@@ -150,6 +157,7 @@ class UserOut(msgspec.Struct, frozen=True):
     is_superuser: bool
     created_at: datetime
     updated_at: datetime
+    mfa_enabled: bool
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -162,6 +170,7 @@ class UserOut(msgspec.Struct, frozen=True):
             is_superuser=user.is_superuser,
             created_at=user.created_at,
             updated_at=user.updated_at,
+            mfa_enabled=user.mfa_enabled,
         )
 
 
@@ -264,6 +273,10 @@ class Accepted(msgspec.Struct, frozen=True):
     """202: the request was taken; what follows happens by e-mail."""
 
     status: str = "accepted"
+
+
+ACCEPTED = Accepted()
+"""The one body of every 202."""
 
 
 class Status(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -5,19 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch
+from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from neodyme_app.http.dependencies import AUTHENTICATED, ContainerDep, CurrentUser, Origin
 from neodyme_app.http.errors import documented_errors
 from neodyme_app.http.schemas import (
+    ACCEPTED,
+    Accepted,
     AccountStatusBody,
     DeleteAccountBody,
+    EmailChangeBody,
     EventPage,
     ProfileBody,
     UserOut,
     UserPage,
 )
+from neodyme_domain.accounts.request_email_change import EmailChangeRequest
 from neodyme_domain.errors import ValidationFailed
 from neodyme_domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from neodyme_domain.use_cases import (
@@ -88,6 +92,24 @@ class UsersController(Controller):
     ) -> None:
         """Delete the account (password required); its address can be registered again."""
         await container.delete_account()(DeleteAccountCommand(current_user, data.password, origin))
+
+    @post(
+        "/me/email",
+        status_code=202,
+        responses=documented_errors("INVALID_CREDENTIALS", "EMAIL_ALREADY_EXISTS"),
+    )
+    async def change_my_email(
+        self,
+        data: JSONBody[EmailChangeBody],
+        current_user: CurrentUser,
+        container: ContainerDep,
+        origin: Origin,
+    ) -> Accepted:
+        """Change the address (password required): a link goes to the new address, a
+        notice to the old one; nothing changes until the link is followed."""
+        request = EmailChangeRequest(current_user, data.new_email, data.password, origin)
+        await container.request_email_change()(request)
+        return ACCEPTED
 
     @get("/me/events")
     async def my_events(

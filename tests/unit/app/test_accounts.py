@@ -333,3 +333,35 @@ async def test_retry_outbox_revives_dead_mail_only_when_asked(
         assert await accounts.retry_outbox() == 0
         assert await accounts.retry_outbox(dead=True) == 1
         assert (await accounts.deliver_outbox()).sent == 1
+
+
+async def test_sessions_are_listed_and_ended(accounts: Accounts, ada: neodyme.Registered) -> None:
+    other = await accounts.authenticate(email="ada@example.com", password=PASSWORD)
+    mine = await accounts.current_session(access_token=ada.tokens.access_token)
+
+    views = await accounts.list_sessions(requester=ada.user, current=mine.session_id)
+    assert sorted(v.current for v in views) == [False, True]
+    theirs = await accounts.current_session(access_token=other.tokens.access_token)
+    await accounts.end_session(requester=ada.user, session_id=theirs.session_id)
+
+    with pytest.raises(neodyme.InvalidToken):
+        await accounts.current_user(access_token=other.tokens.access_token)
+    assert await accounts.end_other_sessions(requester=ada.user, keep=mine.session_id) == 0
+    assert await accounts.end_other_sessions(requester=ada.user, keep=None) == 1
+
+
+async def test_email_change_by_e_mailed_link(
+    accounts: Accounts, ada: neodyme.Registered, notifier: RecordingNotifier
+) -> None:
+    await accounts.request_email_change(
+        user=ada.user, new_email="ada@lovelace.example", password=PASSWORD
+    )
+    token = await link_token(accounts, notifier, "email_change")
+
+    changed = await accounts.confirm_email_change(token=token)
+
+    assert (changed.id, changed.email.value, changed.is_verified) == (
+        ada.user.id,
+        "ada@lovelace.example",
+        True,
+    )

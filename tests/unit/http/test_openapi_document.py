@@ -101,6 +101,7 @@ def test_authenticated_routes_name_the_scheme_and_document_401(document: Documen
         "GET /api/v1/users/me/events",
         "GET /api/v1/users/{user_id}",
         "PATCH /api/v1/users/{user_id}",
+        "POST /api/v1/users/me/email",
         "GET /api/v1/users/me/sessions",
         "DELETE /api/v1/users/me/sessions",
         "DELETE /api/v1/users/me/sessions/{session_id}",
