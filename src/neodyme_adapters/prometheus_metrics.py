@@ -92,7 +92,8 @@ class PrometheusMetrics:
         self._logins = Counter(
             "neodyme_logins",
             "Logins by outcome: success, invalid (wrong password or unknown address),"
-            " locked (refused by throttling), inactive (deactivated account)",
+            " locked (refused by throttling), inactive (deactivated account), mfa_required"
+            " (right password, second factor asked)",
             ["outcome"],
             registry=registry,
         )

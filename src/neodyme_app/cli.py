@@ -214,6 +214,35 @@ def _users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
     return _with_neodyme(settings, deactivate)
 
 
+def _users_reset_mfa(settings: Settings, args: argparse.Namespace) -> int:
+    from neodyme_domain.mfa.reset_mfa import MfaResetCommand
+    from neodyme_domain.model import User
+    from neodyme_domain.use_cases import FindUserQuery
+
+    async def reset(container: Container) -> str:
+        operator = User.operator(container.clock().now())
+        user = await container.find_user()(FindUserQuery(operator, args.email))
+        await container.reset_mfa()(MfaResetCommand(operator, user.id))
+        return f"two-factor sign-in of {user.email} ({user.id}) is off; the user was told"
+
+    return _with_neodyme(settings, reset)
+
+
+def _mfa_reseal(settings: Settings, args: argparse.Namespace) -> int:
+    async def reseal(container: Container) -> str:
+        count = await container.reseal_secrets()()
+        return f"re-sealed {count} TOTP secrets under the first of NEODYME_ENCRYPTION_KEYS"
+
+    return _with_neodyme(settings, reseal, deliver=False)
+
+
+def _mfa_new_key(settings: Settings, args: argparse.Namespace) -> int:
+    from neodyme_adapters.fernet_box import new_key
+
+    print(new_key())
+    return 0
+
+
 Seeded = tuple[str, "list[Credentials]"]
 """What a seeding prints, and the credentials of the accounts it made."""
 
@@ -375,6 +404,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deactivate.add_argument("email")
     deactivate.set_defaults(run=_users_deactivate)
+    reset_mfa = users.add_parser(
+        "reset-mfa",
+        help="turn an account's two-factor sign-in off (the user lost every factor)",
+    )
+    reset_mfa.add_argument("email")
+    reset_mfa.set_defaults(run=_users_reset_mfa)
+
+    mfa = commands.add_parser("mfa", help="two-factor sign-in: its encryption keys").add_subparsers(
+        dest="mfa_command", required=True
+    )
+    mfa.add_parser(
+        "new-key", help="print a new key for NEODYME_ENCRYPTION_KEYS (put it first)"
+    ).set_defaults(run=_mfa_new_key)
+    mfa.add_parser(
+        "reseal", help="re-encrypt every TOTP secret under the first NEODYME_ENCRYPTION_KEYS key"
+    ).set_defaults(run=_mfa_reseal)
 
     seed = commands.add_parser(
         "seed",

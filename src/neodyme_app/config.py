@@ -9,6 +9,7 @@ except those of neodyme's own test and benchmark tooling, under ``RESERVED_PREFI
 
 from __future__ import annotations
 
+import base64
 import difflib
 import ipaddress
 import math
@@ -41,6 +42,9 @@ RESERVED_PREFIXES = ("NEODYME_TEST_", "NEODYME_BENCH_", "NEODYME_FUZZ_")
 ``NEODYME_BENCH_DATABASE_URL``, ``NEODYME_FUZZ_SEED``...): not settings, and not refused
 as unknown ones. No setting's name starts with ``test_``, ``bench_`` or ``fuzz_``."""
 MIN_PRODUCTION_SECRET_BYTES = 32
+FERNET_KEY_BYTES = 32
+SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "encryption_keys"})
+"""Settings whose values an error message never quotes."""
 MAX_JWT_LEEWAY = 300
 """Seconds. Clocks further apart than five minutes are broken, not skewed (RFC 7519's
 "a few minutes"); a larger leeway would only lengthen the life of expired tokens."""
@@ -147,6 +151,28 @@ def _networks(raw: str) -> str:
         return ",".join(str(ipaddress.ip_network(entry, strict=False)) for entry in entries)
     except ValueError as exc:
         raise ValueError(f"expected comma-separated IP addresses or networks ({exc})") from None
+
+
+DERIVED_KEY = "derived"
+"""In ``NEODYME_ENCRYPTION_KEYS``: the key derived from ``NEODYME_SECRET_KEY``."""
+
+
+def _encryption_keys(raw: str) -> str:
+    """Comma-separated Fernet keys (32 bytes, base64url) or ``derived``, normalised."""
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    if not entries:
+        raise ValueError("expected at least one key")
+    for entry in entries:
+        if entry == DERIVED_KEY:
+            continue
+        try:
+            key = base64.urlsafe_b64decode(entry.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            key = b""
+        if len(key) != FERNET_KEY_BYTES:
+            # The entry itself is a secret: it is never quoted back.
+            raise ValueError("each key must be `derived` or a Fernet key (neodyme mfa new-key)")
+    return ",".join(entries)
 
 
 def _optional(raw: str) -> str | None:
@@ -269,6 +295,17 @@ class Settings:
         _positive_int,
         "failed logins from one client address (IPv6: its /64) that lock the address out;"
         " also the limit of its forgot-password requests",
+    )
+    encryption_keys: str = _setting(
+        DERIVED_KEY,
+        _encryption_keys,
+        "keys that encrypt secrets at rest (TOTP), comma-separated, newest first: the first"
+        " seals, all open; `derived` is one derived from NEODYME_SECRET_KEY. To rotate, put"
+        " a new key (`neodyme mfa new-key`) first, run `neodyme mfa reseal`, then drop the"
+        " old one",
+    )
+    mfa_issuer: str = _setting(
+        "neodyme", doc="the name authenticator apps show beside the account (otpauth issuer)"
     )
     new_device_notice_days: int = _setting(
         30,
@@ -433,7 +470,9 @@ class Settings:
             try:
                 values[spec.name] = spec.metadata["parse"](raw.strip())
             except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r} is not valid: {_reason(exc)}") from None
+                # A secret's value is never echoed: the message goes to logs and terminals.
+                shown = name if spec.name in SECRET_SETTINGS else f"{name}={raw!r}"
+                raise SettingsError(f"{shown} is not valid: {_reason(exc)}") from None
         return cls(**values).validated()
 
     def validated(self) -> Settings:

@@ -15,15 +15,25 @@ from dependency_injector import containers, providers
 from neodyme_adapters.argon2_hasher import Argon2Hasher, Argon2Parameters
 from neodyme_adapters.clock import SystemClock
 from neodyme_adapters.common_passwords import common_passwords
+from neodyme_adapters.fernet_box import FernetSecretBox, derived_key
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_adapters.prometheus_metrics import PrometheusMetrics
+from neodyme_adapters.qr_svg import SegnoQrCodes
 from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
-from neodyme_app.config import Environment, IpNetwork, Settings
+from neodyme_adapters.totp import PyotpTotp
+from neodyme_app.config import DERIVED_KEY, Environment, IpNetwork, Settings
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.accounts.confirm_email_change import ConfirmEmailChange
 from neodyme_domain.accounts.request_email_change import RequestEmailChange
+from neodyme_domain.mfa.confirm_totp import ConfirmTotp
+from neodyme_domain.mfa.disable_totp import DisableTotp
+from neodyme_domain.mfa.regenerate_recovery_codes import RegenerateRecoveryCodes
+from neodyme_domain.mfa.reseal_secrets import ResealSecrets
+from neodyme_domain.mfa.reset_mfa import ResetMfa
+from neodyme_domain.mfa.setup_totp import SetupTotp
+from neodyme_domain.mfa.verify_mfa import VerifyMfa
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
 from neodyme_domain.ports import PeopleSource
 from neodyme_domain.sessions.end_other_sessions import EndOtherSessions
@@ -95,6 +105,14 @@ def _people(policy: PasswordPolicy) -> PeopleSource:
     return FakerPeople(policy)
 
 
+def _secret_box(settings: Settings) -> FernetSecretBox:
+    """NEODYME_ENCRYPTION_KEYS, ``derived`` standing for the key derived from the secret key."""
+    keys = settings.encryption_keys.split(",")
+    return FernetSecretBox(
+        [derived_key(settings.secret_key) if key == DERIVED_KEY else key.encode() for key in keys]
+    )
+
+
 def _trusted_proxies(settings: Settings) -> tuple[IpNetwork, ...]:
     # A singleton: parsed once, and the HTTP layer asks on every request who the client is.
     return settings.trusted_proxy_networks
@@ -130,6 +148,9 @@ class Container(containers.DeclarativeContainer):
         ttl=settings.provided.verification_ttl,
     )
     """An e-mail change link proves an address, as a verification link does: same lifetime."""
+    totp = providers.Singleton(PyotpTotp)
+    qr_codes = providers.Singleton(SegnoQrCodes)
+    secret_box = providers.Singleton(_secret_box, settings)
     hasher = providers.Singleton(
         Argon2Hasher,
         parameters=providers.Factory(
@@ -271,6 +292,36 @@ class Container(containers.DeclarativeContainer):
         RequestEmailChange, uow=uow, hasher=hasher, clock=clock, links=email_change_links
     )
     confirm_email_change = providers.Factory(ConfirmEmailChange, uow=uow, clock=clock)
+    setup_totp = providers.Factory(
+        SetupTotp,
+        uow=uow,
+        hasher=hasher,
+        totp=totp,
+        qr=qr_codes,
+        box=secret_box,
+        clock=clock,
+        issuer=settings.provided.mfa_issuer,
+    )
+    confirm_totp = providers.Factory(ConfirmTotp, uow=uow, totp=totp, box=secret_box, clock=clock)
+    verify_mfa = providers.Factory(
+        VerifyMfa,
+        uow=uow,
+        totp=totp,
+        box=secret_box,
+        tokens=tokens,
+        clock=clock,
+        limits=login_limits,
+        new_device_window=settings.provided.new_device_window,
+        monitor=metrics,
+    )
+    regenerate_recovery_codes = providers.Factory(
+        RegenerateRecoveryCodes, uow=uow, hasher=hasher, clock=clock
+    )
+    disable_totp = providers.Factory(
+        DisableTotp, uow=uow, hasher=hasher, totp=totp, box=secret_box, clock=clock
+    )
+    reset_mfa = providers.Factory(ResetMfa, uow=uow, clock=clock)
+    reseal_secrets = providers.Factory(ResealSecrets, uow=uow, box=secret_box)
     update_profile = providers.Factory(UpdateProfile, uow=uow, clock=clock)
     delete_account = providers.Factory(DeleteAccount, uow=uow, hasher=hasher, clock=clock)
     list_users = providers.Factory(ListUsers, uow=reader)

@@ -176,6 +176,13 @@ class Api:
     async def confirm_email(self, change_token: str) -> httpx.Response:
         return await self.client.post("/api/v1/auth/confirm-email", json={"token": change_token})
 
+    async def mfa(
+        self, path: str, body: Mapping[str, Any], token: str | None = None
+    ) -> httpx.Response:
+        """POST /auth/mfa/{path}: setup, confirm, verify, recovery-codes, disable."""
+        headers = bearer(token) if token else {}
+        return await self.client.post(f"/api/v1/auth/mfa/{path}", json=dict(body), headers=headers)
+
     async def sessions(self, token: str, user_id: str = "me") -> httpx.Response:
         return await self.client.get(f"/api/v1/users/{user_id}/sessions", headers=bearer(token))
 

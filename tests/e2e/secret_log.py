@@ -42,7 +42,11 @@ from tests.support.smtp import SmtpSink
 
 MIN_LENGTH = 8
 SECRET_FIELDS = frozenset(
-    {"password", "current_password", "new_password", "access_token", "refresh_token", "token"}
+    {
+        *("password", "current_password", "new_password"),
+        *("access_token", "refresh_token", "token", "mfa_token"),
+        *("secret", "otpauth_uri", "recovery_code", "recovery_codes"),
+    }
 )
 """JSON fields (requests and responses) whose values are secrets."""
 HASH_REPLACING = (
@@ -102,7 +106,8 @@ class SecretLog:
         try:
             for name, value in _fields(json.loads(content)):
                 if name in SECRET_FIELDS:
-                    self.add(f"{name} {direction}", value)
+                    for each in value if isinstance(value, list) else [value]:
+                        self.add(f"{name} {direction}", each)
         except (ValueError, RecursionError):  # not JSON, or nested too deeply on purpose
             return
 

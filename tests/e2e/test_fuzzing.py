@@ -16,6 +16,11 @@ it sends ones that can succeed, where the document can only give a type:
   operation that ends the caller's session (change-password, DELETE /users/me) is sent
   by an account made for that one request, with that account's password; a refresh or a
   logout carries a refresh token issued for it; a login, the fuzzer's credentials;
+- a second factor is real: setting it up, confirming it, completing a login with it,
+  regenerating its recovery codes or turning it off (by its owner or the superuser) is
+  done on an account made for that request, given the app's current code or one of its
+  recovery codes; a login's second step gets exactly one of the two (the document can
+  only say that both are optional);
 - what it names exists: a user id is the fuzzer's administered account, a cursor one the
   server issued, a session id that of a sign-in made for the request by the account whose
   session it must be;
@@ -51,6 +56,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pyotp
 import pytest
 import requests
 import schemathesis
@@ -75,7 +81,11 @@ SEED = int(os.environ.get("NEODYME_FUZZ_SEED") or random.randrange(2**32))
 API = "/api/v1"
 USER = f"{API}/users/{{user_id}}"
 USER_SESSIONS = f"{USER}/sessions"
-ADMIN_PATHS = (f"{API}/users", USER, USER_SESSIONS, f"{USER_SESSIONS}/{{session_id}}")
+USER_MFA = f"{USER}/mfa"
+ADMIN_PATHS = (f"{API}/users", USER, USER_SESSIONS, f"{USER_SESSIONS}/{{session_id}}", USER_MFA)
+MFA = f"{API}/auth/mfa"
+NEEDS_TWO_FACTOR = (f"{MFA}/recovery-codes", f"{MFA}/totp/disable")
+"""Operations that only succeed for an account with two-factor sign-in on."""
 """Fuzzed as a superuser: anyone else gets 403 there, whatever the request."""
 LISTINGS = (f"{API}/users", f"{API}/users/me/events")
 ENDS_THE_SESSION = (f"{API}/auth/change-password", f"{API}/users/me")
@@ -185,6 +195,22 @@ class Fuzzer:
         self.secret_log.add("fuzzer access token", token)
         return token
 
+    def enrolled(self) -> tuple[dict[str, Any], list[str]]:
+        """An account made for one request, with two-factor sign-in on: its session (from
+        the registration) and its recovery codes."""
+        session = _register(self.client, f"fuzz-2fa-{uuid.uuid4().hex}@example.com")
+        self.secret_log.add("fuzzer access token", session["access_token"])
+        headers = bearer(session["access_token"])
+        setup = self.client.post(f"{MFA}/totp/setup", json={"password": PASSWORD}, headers=headers)
+        assert setup.status_code == 200, setup.text
+        code = pyotp.TOTP(setup.json()["secret"]).now()
+        confirmed = self.client.post(f"{MFA}/totp/confirm", json={"code": code}, headers=headers)
+        assert confirmed.status_code == 200, confirmed.text
+        codes: list[str] = confirmed.json()["recovery_codes"]
+        for each in codes:
+            self.secret_log.add("fuzzer recovery code", each)
+        return session, codes
+
     def strong(self, generated: str) -> str:
         """``generated``, or as close to it as passes the server's policy: it is kept
         whole if it passes, else a tail that passes any profile replaces its end."""
@@ -197,6 +223,13 @@ class Fuzzer:
             policy.check(generated)
         self.secret_log.add("fuzzer password", generated)
         return generated
+
+
+def _mfa_token(client: httpx.Client, email: str) -> str:
+    """The ``mfa_token`` a right password gets from an account with two-factor sign-in."""
+    asked = client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
+    assert asked.status_code == 401, asked.text
+    return str(asked.json()["error"]["details"]["mfa_token"])
 
 
 def _session_id(session: dict[str, Any]) -> str:
@@ -340,6 +373,8 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
     parameters = case.path_parameters or {}
     if "user_id" in parameters:
         parameters["user_id"] = fuzzer.target_id
+    if case.path == USER_MFA:  # an account whose second factor the superuser can reset
+        parameters["user_id"] = fuzzer.enrolled()[0]["user"]["id"]
     if "session_id" in parameters:
         owner = fuzzer.user
         if "user_id" in parameters:  # the target may have been deactivated by a request
@@ -363,6 +398,25 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
         body |= {"new_email": unique_address(body["new_email"]), "password": PASSWORD}
     if case.path in NEW_PASSWORDS and isinstance(body.get(NEW_PASSWORDS[case.path]), str):
         body[NEW_PASSWORDS[case.path]] = fuzzer.strong(body[NEW_PASSWORDS[case.path]])
+    if case.path in (f"{MFA}/totp/setup", f"{MFA}/totp/confirm"):
+        token = fuzzer.new_account()
+        case.headers |= bearer(token)
+        body |= {"password": PASSWORD} if "password" in body else {}
+        if "code" in body:  # set up, so that the app's current code confirms it
+            setup = fuzzer.client.post(
+                f"{MFA}/totp/setup", json={"password": PASSWORD}, headers=bearer(token)
+            )
+            body["code"] = pyotp.TOTP(setup.json()["secret"]).now()
+    if case.path in NEEDS_TWO_FACTOR:
+        session, codes = fuzzer.enrolled()
+        case.headers |= bearer(session["access_token"])
+        body |= {"password": PASSWORD} | ({"code": codes[0]} if "code" in body else {})
+    if case.path == f"{MFA}/verify":
+        session, codes = fuzzer.enrolled()
+        token = _mfa_token(fuzzer.client, session["user"]["email"])
+        fuzzer.secret_log.add("fuzzer mfa token", token)
+        body.clear()  # exactly one of code and recovery_code: what the schema cannot say
+        body |= {"mfa_token": token, "recovery_code": codes[0]}
     if case.path in ENDS_THE_SESSION and case.method.upper() in {"POST", "DELETE"}:
         case.headers |= bearer(fuzzer.new_account())
         body |= {"current_password": PASSWORD} if "current_password" in body else {}

@@ -22,6 +22,7 @@ from neodyme_app.http.errors import EXCEPTION_HANDLERS, ApiError
 from neodyme_app.http.health_controller import HealthController
 from neodyme_app.http.json_request import ApiRequest
 from neodyme_app.http.metrics_controller import metrics_endpoint
+from neodyme_app.http.mfa_controller import MfaAdminController, MfaController
 from neodyme_app.http.openapi import SECURITY_SCHEMES, ApiDocumentation
 from neodyme_app.http.request_id import request_id_middleware
 from neodyme_app.http.request_metrics import request_metrics_middleware
@@ -61,6 +62,8 @@ def create_app(container: Container) -> Litestar:
             AuthController,
             UsersController,
             SessionsController,
+            MfaController,
+            MfaAdminController,
             HealthController,
             *([api_page_assets()] if settings.docs else []),
             # On its own port instead (the server's main process): see metrics_server.py.

@@ -62,7 +62,9 @@ class AuthController(Controller):
         "/login",
         status_code=200,
         response_headers=NO_STORE,
-        responses=documented_errors("INVALID_CREDENTIALS", "ACCOUNT_INACTIVE", "TOO_MANY_ATTEMPTS"),
+        responses=documented_errors(
+            "INVALID_CREDENTIALS", "MFA_REQUIRED", "ACCOUNT_INACTIVE", "TOO_MANY_ATTEMPTS"
+        ),
     )
     async def login(
         self, data: JSONBody[LoginBody], container: ContainerDep, origin: Origin

@@ -141,6 +141,50 @@ class DeleteAccountBody(Body, forbid_unknown_fields=True, frozen=True):
     password: PasswordField
 
 
+class PasswordBody(Body, forbid_unknown_fields=True, frozen=True):
+    """The password again, for a change to the second factor."""
+
+    password: PasswordField
+
+
+CodeField = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["123456"])]
+"""An authenticator's code (six digits) or a recovery code (``abcd-efgh-ijkl``)."""
+
+
+class CodeBody(Body, forbid_unknown_fields=True, frozen=True):
+    code: CodeField
+
+
+class MfaVerifyBody(Body, forbid_unknown_fields=True, frozen=True):
+    """The ``mfa_token`` of MFA_REQUIRED and exactly one of ``code`` (the authenticator's)
+    or ``recovery_code``."""
+
+    mfa_token: TokenField
+    code: CodeField | None = None
+    recovery_code: CodeField | None = None
+
+
+class TotpDisableBody(Body, forbid_unknown_fields=True, frozen=True):
+    password: PasswordField
+    code: CodeField
+    """The authenticator's code, or a recovery code."""
+
+
+class TotpSetupOut(msgspec.Struct, frozen=True):
+    """Shown once: put it into an authenticator app (scan ``qr_svg`` or type ``secret``),
+    then confirm with a code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class RecoveryCodesOut(msgspec.Struct, frozen=True):
+    """Shown once: each code signs in once when the authenticator is not at hand."""
+
+    recovery_codes: list[str]
+
+
 class AccountStatusBody(Body, forbid_unknown_fields=True, frozen=True):
     # Literal, not bool: Litestar converts bodies in msgspec's lax mode, where a bool field
     # takes "false", "0" and 0 as False (an admin's mistyped request deactivated accounts).

@@ -16,6 +16,9 @@ MAX_CODE_FAILURES = 5
 
 RECOVERY_CODE_COUNT = 10
 
+TOTP_DIGITS = 6
+"""The length of an authenticator app's code (RFC 6238 with the apps' defaults)."""
+
 
 class MfaMethod(StrEnum):
     """One name per method in every layer: enum value, module, table, route."""

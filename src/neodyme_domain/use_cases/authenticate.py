@@ -9,10 +9,12 @@ from typing import NoReturn
 from neodyme_domain.errors import (
     AccountInactive,
     InvalidCredentials,
+    MfaRequired,
     TooManyAttempts,
     ValidationFailed,
 )
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
+from neodyme_domain.mfa.model import MFA_TOKEN_TTL, MfaChallenge, MfaMethod
 from neodyme_domain.model import Email, User
 from neodyme_domain.passwords import check_length_bound
 from neodyme_domain.ports import (
@@ -34,7 +36,7 @@ from neodyme_domain.throttling import (
     register_failure,
     starts_lockout,
 )
-from neodyme_domain.tokens import TokenPair
+from neodyme_domain.tokens import TokenPair, digest, new_one_time_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,11 @@ class AuthenticateUser:
     instead, before its hash, so that no burst can outrun the count; the success that
     follows a right password still deletes the state.
 
+    With a second factor on (``User.mfa_enabled``), a right password gets no tokens but
+    MFA_REQUIRED with a challenge (``mfa_token``) for ``VerifyMfa``; it is answered only
+    after the password proved right, so it tells nothing to someone who does not know it,
+    and the account's throttle state is not cleared by it.
+
     ``new_device_window``: a sign-in from a device (user agent and address) the account
     has not used within it is told to the user by e-mail (``issue_pair``); None: never.
 
@@ -134,6 +141,9 @@ class AuthenticateUser:
         except AccountInactive:
             self._monitor.login("inactive")
             raise
+        except MfaRequired:
+            self._monitor.login("mfa_required")
+            raise
         self._monitor.login("success")
         return authenticated
 
@@ -170,6 +180,15 @@ class AuthenticateUser:
                 if rehashed is not None and current.hashed_password == user.hashed_password:
                     current.replace_password_hash(rehashed, now)
                     await uow.users.update(current)
+                if current.mfa_enabled:
+                    mfa_token = await _challenge(uow, current, now)
+                    await uow.commit()
+                    raise MfaRequired(
+                        mfa_token=mfa_token,
+                        methods=[method.value for method in MfaMethod],
+                        expires_in=int(MFA_TOKEN_TTL.total_seconds()),
+                        context={"user_id": current.id},
+                    )
                 await uow.throttle.delete(admission.account)
                 await uow.events.record(
                     SecurityEvent.of("user_login", now, current.id, cmd.origin, email=cmd.email)
@@ -268,6 +287,23 @@ class AuthenticateUser:
             await uow.events.record(_failed_event(cmd, user, "inactive", now))
             await uow.commit()
         raise AccountInactive(context={"user_id": user.id})
+
+
+async def _challenge(uow: UnitOfWork, user: User, now: datetime) -> str:
+    """A login waiting for its second factor: the token goes to the client, its digest
+    into the store. The account's throttle state stays: only a completed second factor
+    clears it (a right password alone must not reset the count of wrong codes)."""
+    token = new_one_time_token()
+    await uow.mfa_challenges.add(
+        MfaChallenge(
+            token_digest=digest(token),
+            user_id=user.id,
+            user_stamp=user.token_version,
+            created_at=now,
+            expires_at=now + MFA_TOKEN_TTL,
+        )
+    )
+    return token
 
 
 def _failed_event(
