@@ -20,6 +20,13 @@ from neodyme_app.embedded import open_neodyme
 from neodyme_domain.accounts.confirm_email_change import EmailChangeConfirmation
 from neodyme_domain.accounts.request_email_change import EmailChangeRequest
 from neodyme_domain.messages import NO_ORIGIN, OutboxBacklog, RequestOrigin, SecurityEvent
+from neodyme_domain.mfa.confirm_totp import TotpConfirmation
+from neodyme_domain.mfa.disable_totp import TotpDisableCommand
+from neodyme_domain.mfa.regenerate_recovery_codes import RecoveryCodesRequest
+from neodyme_domain.mfa.reset_mfa import MfaResetCommand
+from neodyme_domain.mfa.second_factor import SecondFactor
+from neodyme_domain.mfa.setup_totp import TotpSetup, TotpSetupCommand
+from neodyme_domain.mfa.verify_mfa import MfaVerification
 from neodyme_domain.model import User, UserId
 from neodyme_domain.pagination import DEFAULT_PAGE_SIZE, Page, PageRequest
 from neodyme_domain.sessions.end_other_sessions import EndOtherSessionsCommand
@@ -150,6 +157,19 @@ class Accounts:
         command = EndOtherSessionsCommand(requester, target, keep, origin)
         return await self._container.end_other_sessions()(command)
 
+    async def verify_mfa(
+        self,
+        *,
+        mfa_token: str,
+        code: str | None = None,
+        recovery_code: str | None = None,
+        origin: RequestOrigin = NO_ORIGIN,
+    ) -> Authenticated:
+        """Complete a login that raised ``MfaRequired`` (its ``mfa_token``) with the
+        authenticator's ``code`` or a ``recovery_code``."""
+        factor = SecondFactor(code=code, recovery_code=recovery_code)
+        return await self._container.verify_mfa()(MfaVerification(mfa_token, factor, origin))
+
     # One's own account
 
     async def change_password(
@@ -196,6 +216,27 @@ class Accounts:
     async def confirm_email_change(self, *, token: str, origin: RequestOrigin = NO_ORIGIN) -> User:
         command = EmailChangeConfirmation(token, origin)
         return await self._container.confirm_email_change()(command)
+
+    async def setup_totp(self, *, user: User, password: str) -> TotpSetup:
+        return await self._container.setup_totp()(TotpSetupCommand(user, password))
+
+    async def confirm_totp(
+        self, *, user: User, code: str, origin: RequestOrigin = NO_ORIGIN
+    ) -> list[str]:
+        """Turn two-factor sign-in on; the recovery codes, for the user's eyes only."""
+        return await self._container.confirm_totp()(TotpConfirmation(user, code, origin))
+
+    async def regenerate_recovery_codes(
+        self, *, user: User, password: str, origin: RequestOrigin = NO_ORIGIN
+    ) -> list[str]:
+        request = RecoveryCodesRequest(user, password, origin)
+        return await self._container.regenerate_recovery_codes()(request)
+
+    async def disable_totp(
+        self, *, user: User, password: str, code: str, origin: RequestOrigin = NO_ORIGIN
+    ) -> None:
+        command = TotpDisableCommand(user, password, code, origin)
+        await self._container.disable_totp()(command)
 
     async def update_profile(
         self, *, user: User, full_name: str | None = None, origin: RequestOrigin = NO_ORIGIN
@@ -255,6 +296,11 @@ class Accounts:
             count=count, password=password, first_names=first_names, last_names=last_names
         )
         return await self._container.seed_users()(command)
+
+    async def reset_mfa(
+        self, *, requester: User, user_id: UserId, origin: RequestOrigin = NO_ORIGIN
+    ) -> None:
+        await self._container.reset_mfa()(MfaResetCommand(requester, user_id, origin))
 
     # Housekeeping
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 from dependency_injector import providers
 
@@ -365,3 +366,19 @@ async def test_email_change_by_e_mailed_link(
         "ada@lovelace.example",
         True,
     )
+
+
+async def test_two_factor_sign_in_in_process(accounts: Accounts, ada: neodyme.Registered) -> None:
+    setup = await accounts.setup_totp(user=ada.user, password=PASSWORD)
+    codes = await accounts.confirm_totp(user=ada.user, code=pyotp.TOTP(setup.secret).now())
+
+    with pytest.raises(neodyme.MfaRequired) as asked:
+        await accounts.authenticate(email="ada@example.com", password=PASSWORD)
+    signed_in = await accounts.verify_mfa(mfa_token=asked.value.mfa_token, recovery_code=codes[0])
+    user = signed_in.user
+
+    fresh = await accounts.regenerate_recovery_codes(user=user, password=PASSWORD)
+    await accounts.disable_totp(user=user, password=PASSWORD, code=fresh[0])
+    assert (await accounts.authenticate(email="ada@example.com", password=PASSWORD)).user
+    with pytest.raises(neodyme.MfaNotEnabled):
+        await accounts.reset_mfa(requester=accounts.operator(), user_id=user.id)
