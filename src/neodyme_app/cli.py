@@ -229,11 +229,21 @@ def _users_reset_mfa(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _mfa_reseal(settings: Settings, args: argparse.Namespace) -> int:
+    from neodyme_domain.errors import SecretUnreadable
+
     async def reseal(container: Container) -> str:
         count = await container.reseal_secrets()()
         return f"re-sealed {count} TOTP secrets under the first of NEODYME_ENCRYPTION_KEYS"
 
-    return _with_neodyme(settings, reseal, deliver=False)
+    try:
+        return _with_neodyme(settings, reseal, deliver=False)
+    except SecretUnreadable:
+        print(
+            "neodyme: a TOTP secret opens with none of NEODYME_ENCRYPTION_KEYS: keep the"
+            " key it was sealed with in the list (nothing was changed)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
 
 
 def _mfa_new_key(settings: Settings, args: argparse.Namespace) -> int:
