@@ -204,7 +204,7 @@ class TotpStore(Protocol):
 class RecoveryCodeStore(Protocol):
     """A user's current set of recovery codes, by digest only."""
 
-    async def replace(self, user_id: UserId, digests: Sequence[str], at: datetime) -> None:
+    async def replace(self, user_id: UserId, digests: Sequence[str]) -> None:
         """Make ``digests`` the user's set: every code of the previous set dies."""
 
     async def use(self, user_id: UserId, code_digest: str, at: datetime) -> bool:

@@ -132,7 +132,7 @@ async def remaining(uow_factory: UowFactory, owner: User) -> int:
 
 async def replace_codes(uow_factory: UowFactory, owner: User, digests: list[str]) -> None:
     async with uow_factory() as uow:
-        await uow.recovery_codes.replace(owner.id, digests, START)
+        await uow.recovery_codes.replace(owner.id, digests)
         await uow.commit()
 
 
@@ -258,7 +258,7 @@ async def test_second_factor_records_go_with_their_user(
     challenge = a_challenge(owner)
     async with uow_factory() as uow:
         await uow.totp.put(an_authenticator(owner))
-        await uow.recovery_codes.replace(owner.id, [digest("x")], START)
+        await uow.recovery_codes.replace(owner.id, [digest("x")])
         await uow.mfa_challenges.add(challenge)
         await uow.commit()
 

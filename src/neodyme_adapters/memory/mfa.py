@@ -45,7 +45,7 @@ class InMemoryRecoveryCodeStore:
     def __init__(self, codes: RecoveryCodes) -> None:
         self._codes = codes
 
-    async def replace(self, user_id: UserId, digests: Sequence[str], at: datetime) -> None:
+    async def replace(self, user_id: UserId, digests: Sequence[str]) -> None:
         await self.delete_all(user_id)
         for code_digest in digests:
             self._codes[(user_id, code_digest)] = None

@@ -72,10 +72,10 @@ class SqlAlchemyRecoveryCodeStore:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    async def replace(self, user_id: UserId, digests: Sequence[str], at: datetime) -> None:
+    async def replace(self, user_id: UserId, digests: Sequence[str]) -> None:
         await self.delete_all(user_id)
         if digests:
-            rows = [{"user_id": user_id, "code_digest": d, "created_at": at} for d in digests]
+            rows = [{"user_id": user_id, "code_digest": d} for d in digests]
             await self._conn.execute(insert(recovery_codes), rows)
 
     async def use(self, user_id: UserId, code_digest: str, at: datetime) -> bool:

@@ -214,7 +214,6 @@ recovery_codes = Table(
     metadata,
     Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("code_digest", String(64), primary_key=True),
-    Column("created_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
 )
 

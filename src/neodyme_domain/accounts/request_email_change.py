@@ -49,7 +49,7 @@ class RequestEmailChange:
         if new_email.key == cmd.user.email.key:
             raise ValidationFailed("new_email", "is already the address of this account")
         if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id, "reason": "email_change"})
+            raise InvalidCredentials(context={"user_id": cmd.user.id})
         now = self._clock.now()
         async with self._uow as uow:
             user = await fresh_copy(uow, cmd.user)

@@ -46,11 +46,9 @@ class ConfirmTotp:
             secret = self._box.open(pending.sealed_secret)
             step = self._totp.matching_step(secret, cmd.code.strip(), now)
             if step is None or not await uow.totp.use_step(user.id, step):
-                raise InvalidCode(context={"user_id": user.id, "reason": "confirm"})
+                raise InvalidCode(context={"user_id": user.id})
             await uow.totp.put(replace(pending, confirmed_at=now, last_used_step=step))
-            await uow.recovery_codes.replace(
-                user.id, [recovery_code_digest(code) for code in codes], now
-            )
+            await uow.recovery_codes.replace(user.id, [recovery_code_digest(c) for c in codes])
             user.enable_mfa(now)
             await uow.users.update(user)
             await uow.events.record(

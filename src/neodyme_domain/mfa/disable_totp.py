@@ -46,10 +46,8 @@ class DisableTotp:
 
     async def __call__(self, cmd: TotpDisableCommand) -> None:
         check_length_bound(cmd.password)
-        if not cmd.user.mfa_enabled:
-            raise MfaNotEnabled(context={"user_id": cmd.user.id})
         if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id, "reason": "mfa_disable"})
+            raise InvalidCredentials(context={"user_id": cmd.user.id})
         now = self._clock.now()
         async with self._uow as uow:
             user = await fresh_copy(uow, cmd.user)
@@ -57,6 +55,6 @@ class DisableTotp:
                 raise MfaNotEnabled(context={"user_id": user.id})
             factor = SecondFactor.typed(cmd.code)
             if not await spend(uow, self._totp, self._box, user, factor, now):
-                raise InvalidCode(context={"user_id": user.id, "reason": "mfa_disable"})
+                raise InvalidCode(context={"user_id": user.id})
             await turn_off(uow, user, "user", now, cmd.origin)
             await uow.commit()

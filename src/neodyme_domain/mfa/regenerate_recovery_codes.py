@@ -31,10 +31,8 @@ class RegenerateRecoveryCodes:
 
     async def __call__(self, cmd: RecoveryCodesRequest) -> list[str]:
         check_length_bound(cmd.password)
-        if not cmd.user.mfa_enabled:
-            raise MfaNotEnabled(context={"user_id": cmd.user.id})
         if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id, "reason": "codes"})
+            raise InvalidCredentials(context={"user_id": cmd.user.id})
         codes = new_recovery_codes()
         now = self._clock.now()
         async with self._uow as uow:
@@ -42,7 +40,7 @@ class RegenerateRecoveryCodes:
             if not user.mfa_enabled:
                 raise MfaNotEnabled(context={"user_id": user.id})
             digests = [recovery_code_digest(code) for code in codes]
-            await uow.recovery_codes.replace(user.id, digests, now)
+            await uow.recovery_codes.replace(user.id, digests)
             await uow.events.record(
                 SecurityEvent.of("recovery_codes_regenerated", now, user.id, cmd.origin)
             )

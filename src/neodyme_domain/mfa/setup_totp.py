@@ -69,10 +69,8 @@ class SetupTotp:
 
     async def __call__(self, cmd: TotpSetupCommand) -> TotpSetup:
         check_length_bound(cmd.password)
-        if cmd.user.mfa_enabled:
-            raise MfaAlreadyEnabled(context={"user_id": cmd.user.id})
         if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id, "reason": "mfa_setup"})
+            raise InvalidCredentials(context={"user_id": cmd.user.id})
         secret = self._totp.new_secret()
         uri = self._totp.provisioning_uri(secret, account=cmd.user.email.value, issuer=self._issuer)
         now = self._clock.now()

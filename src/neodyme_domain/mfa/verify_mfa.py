@@ -25,6 +25,7 @@ from neodyme_domain.throttling import (
     DEFAULT_LOGIN_LIMITS,
     LoginLimits,
     account_key_of,
+    longest_wait,
     register_failure,
 )
 from neodyme_domain.tokens import digest
@@ -100,15 +101,14 @@ class VerifyMfa:
             challenge, user = await self._live_challenge(uow, token_digest, now)
             account = account_key_of(user.email)
             state = await uow.throttle.get(account)
-            if state is not None and state.is_locked(now):
-                raise TooManyAttempts(
-                    retry_after=state.retry_after(now) or 1, context={"user_id": user.id}
-                )
+            wait = longest_wait(now, state)
+            if wait is not None:
+                raise TooManyAttempts(retry_after=wait, context={"user_id": user.id})
             if challenge.failures >= MAX_CODE_FAILURES:
                 raise InvalidToken(context={"user_id": user.id, "reason": "too many codes"})
             if await spend(uow, self._totp, self._box, user, cmd.factor, now):
                 if not await uow.mfa_challenges.mark_used(token_digest, now):
-                    raise InvalidToken(context={"user_id": user.id, "reason": "spent meanwhile"})
+                    raise InvalidToken()  # spent meanwhile, by a request with another code
                 await uow.throttle.delete(account)
                 method = cmd.factor.method
                 await uow.events.record(

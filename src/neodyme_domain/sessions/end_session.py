@@ -36,10 +36,13 @@ class EndSession:
         async with self._uow as uow:
             user = await target_user(uow, cmd.requester, cmd.user_id)
             session = await uow.sessions.get(cmd.session_id)
-            if session is None or session.user_id != user.id or not session.is_live(now):
+            if (
+                session is None
+                or session.user_id != user.id
+                or not session.is_live(now)
+                or not await end_session(uow, session.id, now)  # False: ended meanwhile
+            ):
                 raise SessionNotFound(context={"user_id": user.id})
-            if not await end_session(uow, session.id, now):
-                raise SessionNotFound(context={"user_id": user.id})  # ended meanwhile
             await uow.events.record(
                 session_ended(session.id, user.id, cmd.requester, now, cmd.origin)
             )

@@ -335,3 +335,24 @@ async def test_a_login_with_the_old_password_racing_the_change_gets_no_session(
     [failed] = events_of(database, "login_failed")
     assert (failed.user_id, failed.data["reason"]) == (alice.user.id, "changed_meanwhile")
     assert failed.client_ip == "198.51.100.20"
+
+
+async def test_each_change_kills_the_links_issued_since_the_one_before(
+    change_password: ChangePassword,
+    request_password_reset: RequestPasswordReset,
+    reset_password: ResetPassword,
+    database: MemoryDatabase,
+    alice: Registered,
+) -> None:
+    """Every change moves the token version on (not to a fixed value): a link issued
+    between two changes dies with the second, although its session ended with the first."""
+    await change_password(changing(alice, PASSWORD, NEW_PASSWORD))
+    await request_password_reset(PasswordResetRequest("alice@example.com"))
+    token = link_token(emails_of(database, "password_reset")[-1], "/reset-password")
+    user = await stored_user(database, alice.user.id)
+    assert user is not None
+
+    await change_password(ChangePasswordCommand(user, NEW_PASSWORD, "ThirdPassword789#"))
+
+    with pytest.raises(InvalidLink):
+        await reset_password(ResetPasswordCommand(token, "Attacker'sChoice789!"))

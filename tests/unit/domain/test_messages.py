@@ -74,3 +74,20 @@ def test_a_link_is_promised_for_the_whole_minutes_it_lives_never_more(
     message = kind(alice, LINK, timedelta(minutes=30, seconds=59))
 
     assert "within 30 minutes" in message.body
+
+
+def test_the_email_change_link_word_for_word_to_the_new_address(alice: User) -> None:
+    message = EmailMessage.email_change(alice, "alice@new.example", LINK, timedelta(hours=24))
+
+    assert message == EmailMessage(
+        kind="email_change",
+        to="alice@new.example",
+        subject="Confirm your new e-mail address for neodyme",
+        body="Hello Alice Liddell,\n\n"
+        "someone (hopefully you) asked to use this address for their neodyme account.\n"
+        "Open this link within 1440 minutes to confirm it; until then the account keeps its"
+        " old address:\n\n"
+        f"{LINK}\n\n"
+        "If it was not you, ignore this e-mail: nothing changes.\n",
+        data={"user_name": "Alice Liddell", "user_id": str(alice.id), "link": LINK},
+    )

@@ -77,7 +77,10 @@ async def requested(
 
 
 async def test_a_request_mails_a_link_to_the_new_address_and_a_notice_to_the_old(
-    request_change: RequestEmailChange, database: MemoryDatabase, alice: Registered
+    request_change: RequestEmailChange,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    alice: Registered,
 ) -> None:
     await requested(request_change, database, alice)
 
@@ -90,6 +93,7 @@ async def test_a_request_mails_a_link_to_the_new_address_and_a_notice_to_the_old
     assert "Mover/1.0" in notice.body
     [event] = events_of(database, "email_change_requested")
     assert (event.data, event.client_ip) == ({"new_email": NEW}, "192.0.2.33")
+    assert (event.user_id, event.occurred_at) == (alice.user.id, clock.now())
     unchanged = await stored_user(database, alice.user.id)
     assert unchanged is not None
     assert unchanged.email.value == "alice@example.com"
@@ -100,9 +104,11 @@ async def test_following_the_link_switches_the_address_verified(
     confirm: ConfirmEmailChange,
     authenticate_user: AuthenticateUser,
     database: MemoryDatabase,
+    clock: ManualClock,
     alice: Registered,
 ) -> None:
     token = await requested(request_change, database, alice)
+    clock.advance(timedelta(minutes=2))
 
     changed = await confirm(EmailChangeConfirmation(token, ORIGIN))
 
@@ -110,6 +116,7 @@ async def test_following_the_link_switches_the_address_verified(
     assert await stored_user(database, alice.user.id) == changed
     [event] = events_of(database, "email_changed")
     assert event.data == {"old_email": "alice@example.com", "new_email": NEW}
+    assert (event.user_id, event.occurred_at) == (alice.user.id, clock.now())
     signed_in = await authenticate_user(AuthenticateCommand(NEW, PASSWORD))
     assert signed_in.user.id == alice.user.id
     with pytest.raises(InvalidCredentials):
@@ -123,15 +130,26 @@ async def test_a_wrong_password_changes_and_sends_nothing(
 ) -> None:
     before = counts(database)
 
-    with pytest.raises(InvalidCredentials):
+    with pytest.raises(InvalidCredentials) as refused:
         await request_change(EmailChangeRequest(alice.user, NEW, NEW_PASSWORD))
 
+    assert refused.value.context == {"user_id": alice.user.id}
     assert counts(database) == before
 
 
-@pytest.mark.parametrize("new_email", ["not-an-address", "ALICE@Example.com"])
+@pytest.mark.parametrize(
+    ("new_email", "problem"),
+    [
+        ("not-an-address", "is not a valid e-mail address"),
+        ("ALICE@Example.com", "is already the address of this account"),
+    ],
+)
 async def test_an_invalid_or_the_same_address_is_refused_naming_the_field(
-    request_change: RequestEmailChange, database: MemoryDatabase, alice: Registered, new_email: str
+    request_change: RequestEmailChange,
+    database: MemoryDatabase,
+    alice: Registered,
+    new_email: str,
+    problem: str,
 ) -> None:
     before = counts(database)
 
@@ -139,6 +157,7 @@ async def test_an_invalid_or_the_same_address_is_refused_naming_the_field(
         await request_change(EmailChangeRequest(alice.user, new_email, PASSWORD))
 
     assert refused.value.field == "new_email"
+    assert refused.value.message == f"new_email: {problem}"
     assert counts(database) == before
 
 
@@ -147,9 +166,10 @@ async def test_an_address_another_account_holds_is_refused(
 ) -> None:
     before = counts(database)
 
-    with pytest.raises(EmailAlreadyExists):
+    with pytest.raises(EmailAlreadyExists) as refused:
         await request_change(EmailChangeRequest(alice.user, "BOB@example.com", PASSWORD))
 
+    assert refused.value.message == "A user with email BOB@example.com already exists"
     assert counts(database) == before
 
 
@@ -163,9 +183,10 @@ async def test_an_address_taken_meanwhile_is_refused_at_confirmation_and_nothing
     token = await requested(request_change, database, alice)
     await register_user(RegisterCommand(NEW, "Quick Taker", PASSWORD))
 
-    with pytest.raises(EmailAlreadyExists):
+    with pytest.raises(EmailAlreadyExists) as refused:
         await confirm(EmailChangeConfirmation(token))
 
+    assert refused.value.message == f"A user with email {NEW} already exists"
     unchanged = await stored_user(database, alice.user.id)
     assert unchanged is not None
     assert unchanged.email.value == "alice@example.com"

@@ -40,7 +40,14 @@ def test_a_notice_says_what_when_from_where_and_what_to_do() -> None:
     assert "When: 2031-02-03 04:05 UTC" in notice.body
     assert "Device: Browser/3.0, from 192.0.2.1" in notice.body
     assert "If it was not you, reset your password now" in notice.body
-    assert notice.data["remaining"] == "9"
+    assert notice.data == {
+        "user_name": "Ann Example",
+        "user_id": str(user.id),
+        "occurred_at": "2031-02-03T04:05:06+00:00",
+        "user_agent": "Browser/3.0",
+        "client_ip": "192.0.2.1",
+        "remaining": "9",
+    }
 
 
 def test_a_notice_can_go_to_another_address_and_names_an_unknown_device() -> None:
@@ -55,6 +62,7 @@ def test_a_notice_can_go_to_another_address_and_names_an_unknown_device() -> Non
     assert notice.to == "ann@example.com"
     assert "change the address of your account to new@example.com" in notice.body
     assert "Device: an unknown device, from an unknown address" in notice.body
+    assert (notice.data["user_agent"], notice.data["client_ip"]) == ("", "")
     other = security_notice("mfa_disabled", user, AT, ORIGIN, to="old@example.com", by="you")
     assert other.to == "old@example.com"
 

@@ -364,3 +364,63 @@ async def test_the_first_session_of_an_account_is_no_new_device(
     await sign_in(watchful_login, "alice@example.com", PHONE)
 
     assert notices(database) == []
+
+
+async def test_a_token_of_an_unknown_or_anothers_session_is_refused(
+    get_current_user: GetCurrentUser,
+    tokens: JwtTokenService,
+    clock: ManualClock,
+    alice: Registered,
+    bob: Registered,
+) -> None:
+    bobs = await sid(get_current_user, bob.tokens.access_token)
+    for session_id in ("no-such-session", bobs):
+        forged = tokens.issue_access(alice.user, clock.now(), session_id)
+        with pytest.raises(InvalidToken) as refused:
+            await get_current_user(CurrentUserQuery(forged))
+        assert refused.value.context == {"user_id": alice.user.id, "reason": "session ended"}
+
+
+async def test_ending_is_recorded_when_and_refused_with_the_owner_named(
+    end_session: EndSession,
+    get_current_user: GetCurrentUser,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    alice: Registered,
+) -> None:
+    session_id = await sid(get_current_user, alice.tokens.access_token)
+    clock.advance(timedelta(minutes=3))
+
+    await end_session(EndSessionCommand(alice.user, alice.user.id, session_id))
+
+    [event] = events_of(database, "session_ended")
+    assert event.occurred_at == clock.now()
+    with pytest.raises(SessionNotFound) as refused:
+        await end_session(EndSessionCommand(alice.user, alice.user.id, session_id))
+    assert refused.value.context == {"user_id": alice.user.id}
+
+
+async def test_the_others_refresh_tokens_are_revoked_and_the_callers_kept(
+    authenticate_user: AuthenticateUser,
+    refresh_tokens: RefreshTokens,
+    get_current_user: GetCurrentUser,
+    end_others: EndOtherSessions,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    alice: Registered,
+) -> None:
+    phone = await sign_in(authenticate_user, "alice@example.com", PHONE)
+    laptop = await sign_in(authenticate_user, "alice@example.com", LAPTOP)
+    kept = await sid(get_current_user, laptop.tokens.access_token)
+    others = {
+        await sid(get_current_user, phone.tokens.access_token),
+        await sid(get_current_user, alice.tokens.access_token),
+    }
+    clock.advance(timedelta(minutes=1))
+
+    await end_others(EndOtherSessionsCommand(alice.user, alice.user.id, kept))
+
+    records = database.state.refresh_tokens.values()
+    assert {r.family_id for r in records if r.revoked_at == clock.now()} == others
+    assert {e.data["session_id"] for e in events_of(database, "session_ended")} == others
+    await refresh_tokens(RefreshCommand(laptop.tokens.refresh_token))

@@ -83,7 +83,6 @@ def upgrade() -> None:
         "recovery_codes",
         *_owner("recovery_codes"),
         sa.Column("code_digest", sa.String(64), nullable=False),
-        _timestamp("created_at"),
         _timestamp("used_at", nullable=True),
         sa.PrimaryKeyConstraint("user_id", "code_digest", name="pk_recovery_codes"),
     )
