@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pyotp
 
-from tests.e2e.api import Api, Cli, describe, expect, expect_error, unique_email
+from tests.e2e.api import PASSWORD, Api, Cli, describe, expect, expect_error, unique_email
 
 VARYING_HEADERS = {"date", "x-request-id"}
 """Set per response: the clock (may move a second between the two) and the request id."""
@@ -113,3 +114,20 @@ async def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(
     assert strip == {
         name: value for name, value in unknown.headers.items() if name not in VARYING_HEADERS
     }
+
+
+async def test_an_account_with_two_factor_sign_in_answers_a_wrong_password_like_any_other(
+    api: Api,
+) -> None:
+    """MFA_REQUIRED comes only after the right password: it tells nothing to a guesser."""
+    email = unique_email("enum-2fa")
+    token = (await api.signed_up(email))["access_token"]
+    setup = expect(await api.mfa("totp/setup", {"password": PASSWORD}, token), 200)
+    code = pyotp.TOTP(setup["secret"]).now()
+    expect(await api.mfa("totp/confirm", {"code": code}, token), 200)
+
+    unknown = await _wrong_password(api, unique_email("enum-2fa-unknown"))
+    known = await _wrong_password(api, email)
+
+    expect_error(known, 401, "INVALID_CREDENTIALS")
+    assert _fingerprint(known) == _fingerprint(unknown)
