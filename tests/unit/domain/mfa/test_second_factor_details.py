@@ -370,3 +370,19 @@ def test_mfa_required_keeps_its_context() -> None:
 
     assert asked.context == {"user_id": 7}
     assert asked.details == {"mfa_token": "t", "methods": ["totp"], "expires_in": 300}
+
+
+async def test_a_challenge_whose_account_is_gone_is_refused(
+    authenticate_user: AuthenticateUser,
+    verify_mfa: VerifyMfa,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    enrolled: Enrolled,
+) -> None:
+    token = await mfa_token(authenticate_user)
+    # What no store lets happen (a challenge goes with its account), done to the state.
+    del database.state.users[enrolled.user.id]
+
+    with pytest.raises(InvalidToken) as refused:
+        await verify_mfa(by_code(token, code_now(enrolled.secret, clock)))
+    assert refused.value.context == {"user_id": enrolled.user.id, "reason": "changed"}

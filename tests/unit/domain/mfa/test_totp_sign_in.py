@@ -66,7 +66,7 @@ def mail_kinds(database: MemoryDatabase) -> list[str]:
 
 
 async def test_setup_gives_a_secret_its_uri_and_qr_code_and_turns_nothing_on(
-    setup_totp: SetupTotp, database: MemoryDatabase, alice: Registered
+    setup_totp: SetupTotp, database: MemoryDatabase, clock: ManualClock, alice: Registered
 ) -> None:
     setup = await setup_totp(TotpSetupCommand(alice.user, PASSWORD))
 
@@ -78,6 +78,7 @@ async def test_setup_gives_a_secret_its_uri_and_qr_code_and_turns_nothing_on(
     stored = database.state.totp[alice.user.id]
     assert setup.secret not in stored.sealed_secret  # sealed at rest
     assert not stored.is_confirmed
+    assert stored.created_at == clock.now()
     user = await stored_user(database, alice.user.id)
     assert user is not None
     assert user.mfa_enabled is False
