@@ -152,6 +152,10 @@ class SessionStore(Protocol):
 
     async def get(self, session_id: str) -> Session | None: ...
 
+    async def get_with_user(self, session_id: str) -> tuple[Session, User] | None:
+        """The session and the account holding it, in one read: the check every
+        authenticated request makes (``GetCurrentUser``)."""
+
     async def touch(self, session_id: str, at: datetime) -> None:
         """Move ``last_used_at`` to ``at`` (never backwards)."""
 

@@ -185,3 +185,16 @@ async def test_sessions_go_with_their_user(uow_factory: UowFactory, owner: User)
         await uow.commit()
 
     assert await get(uow_factory, session.id) is None
+
+
+async def test_a_session_is_read_with_its_user(uow_factory: UowFactory, owner: User) -> None:
+    session = a_session(owner, ended_at=START + timedelta(hours=1))
+    await add(uow_factory, session)
+
+    async with uow_factory() as uow:
+        found = await uow.sessions.get_with_user(session.id)
+        stored_owner = await uow.users.get(owner.id)
+        missing = await uow.sessions.get_with_user("no-such-session")
+
+    assert found == (session, stored_owner)
+    assert missing is None

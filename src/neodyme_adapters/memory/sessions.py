@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import datetime
 
-from neodyme_domain.model import UserId
+from neodyme_domain.model import User, UserId
 from neodyme_domain.sessions.model import Session
 
 
 class InMemorySessionStore:
-    def __init__(self, sessions: dict[str, Session]) -> None:
+    def __init__(self, sessions: dict[str, Session], users: dict[UserId, User]) -> None:
         self._sessions = sessions
+        self._users = users
 
     async def add(self, session: Session) -> None:
         self._sessions[session.id] = session
 
     async def get(self, session_id: str) -> Session | None:
         return self._sessions.get(session_id)
+
+    async def get_with_user(self, session_id: str) -> tuple[Session, User] | None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        # A session's user always exists: deleting a user deletes its sessions.
+        return session, copy.copy(self._users[session.user_id])
 
     async def touch(self, session_id: str, at: datetime) -> None:
         session = self._sessions.get(session_id)

@@ -373,7 +373,7 @@ class InMemoryUnitOfWork:
         self.events = InMemoryEventRecorder(state)
         self.one_time_tokens = InMemoryOneTimeTokenStore(state)
         self.throttle = InMemoryLoginThrottle(state)
-        self.sessions = InMemorySessionStore(state.sessions)
+        self.sessions = InMemorySessionStore(state.sessions, state.users)
         self.totp = InMemoryTotpStore(state.totp)
         self.recovery_codes = InMemoryRecoveryCodeStore(state.recovery_codes)
         self.mfa_challenges = InMemoryMfaChallengeStore(state.mfa_challenges)

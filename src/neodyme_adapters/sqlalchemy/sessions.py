@@ -8,18 +8,34 @@ serialises writers. So of concurrent ``end`` calls exactly one sees the row.
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from neodyme_adapters.sqlalchemy import mapping
-from neodyme_adapters.sqlalchemy.tables import sessions
-from neodyme_domain.model import UserId
+from neodyme_adapters.sqlalchemy.tables import sessions, users
+from neodyme_domain.model import User, UserId
 from neodyme_domain.sessions.model import Session
 
 _INSERT_SESSION = insert(sessions)
 _SESSION_BY_ID = select(sessions).where(sessions.c.id == bindparam("session_id"))
-"""Read on every authenticated request (``GetCurrentUser``): built once."""
+_SESSION_WITH_USER = (
+    select(
+        *(column.label(f"s_{column.name}") for column in sessions.c),
+        *(column.label(f"u_{column.name}") for column in users.c),
+    )
+    .join_from(sessions, users, users.c.id == sessions.c.user_id)
+    .where(sessions.c.id == bindparam("session_id"))
+)
+"""Read on every authenticated request (``GetCurrentUser``), one primary-key read of
+each table in one round trip; built once, with each table's columns labelled apart."""
+
+
+def _columns_of(row: Any, table: Table, prefix: str) -> SimpleNamespace:
+    """One table's part of a joined row, by its own column names (what ``mapping`` reads)."""
+    return SimpleNamespace(**{c.name: getattr(row, f"{prefix}{c.name}") for c in table.c})
 
 
 class SqlAlchemySessionStore:
@@ -32,6 +48,13 @@ class SqlAlchemySessionStore:
     async def get(self, session_id: str) -> Session | None:
         row = (await self._conn.execute(_SESSION_BY_ID, {"session_id": session_id})).first()
         return mapping.session_from_row(row) if row is not None else None
+
+    async def get_with_user(self, session_id: str) -> tuple[Session, User] | None:
+        row = (await self._conn.execute(_SESSION_WITH_USER, {"session_id": session_id})).first()
+        if row is None:
+            return None
+        session = mapping.session_from_row(_columns_of(row, sessions, "s_"))
+        return session, mapping.user_from_row(_columns_of(row, users, "u_"))
 
     async def touch(self, session_id: str, at: datetime) -> None:
         await self._conn.execute(

@@ -378,7 +378,7 @@ async def test_a_token_of_an_unknown_or_anothers_session_is_refused(
         forged = tokens.issue_access(alice.user, clock.now(), session_id)
         with pytest.raises(InvalidToken) as refused:
             await get_current_user(CurrentUserQuery(forged))
-        assert refused.value.context == {"user_id": alice.user.id, "reason": "session ended"}
+        assert refused.value.context == {"user_id": alice.user.id, "reason": "no such session"}
 
 
 async def test_ending_is_recorded_when_and_refused_with_the_owner_named(
@@ -395,6 +395,9 @@ async def test_ending_is_recorded_when_and_refused_with_the_owner_named(
 
     [event] = events_of(database, "session_ended")
     assert event.occurred_at == clock.now()
+    with pytest.raises(InvalidToken) as ended:
+        await get_current_user(CurrentUserQuery(alice.tokens.access_token))
+    assert ended.value.context == {"user_id": alice.user.id, "reason": "session ended"}
     with pytest.raises(SessionNotFound) as refused:
         await end_session(EndSessionCommand(alice.user, alice.user.id, session_id))
     assert refused.value.context == {"user_id": alice.user.id}
