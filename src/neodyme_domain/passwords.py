@@ -37,10 +37,15 @@ def _is_special(ch: str) -> bool:
 class Rule:
     name: str
     holds: Callable[[str], bool]
+    also_as_typed: bool = False
+    """Must hold for the password as typed too, not only for its NFKC form."""
 
 
 def min_length(n: int) -> Rule:
-    return Rule("min_length", lambda p: len(p) >= n)
+    """Counted on both forms: NFKC can lengthen a password (``½`` is three characters in
+    it) or shorten it (a decomposed accent is one), and the API documents the length of
+    what is sent (``minLength``), which must not be shorter than promised either way."""
+    return Rule("min_length", lambda p: len(p) >= n, also_as_typed=True)
 
 
 BOOK_MIN_LENGTH = 8
@@ -82,7 +87,11 @@ class RuleBasedPolicy:
     def check(self, password: str) -> None:
         check_length_bound(password)
         normal = normalise(password)
-        unmet = [rule.name for rule in self.rules if not rule.holds(normal)]
+        unmet = [
+            rule.name
+            for rule in self.rules
+            if not rule.holds(normal) or (rule.also_as_typed and not rule.holds(password))
+        ]
         if unmet:
             raise WeakPassword(unmet)
 

@@ -269,3 +269,20 @@ async def test_a_user_registered_with_a_composed_accent_logs_in_with_a_decompose
     )
 
     assert result.user.id == registered.user.id
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Aa1!\u00bd\u00bd",  # 6 as typed; 10 in NFKC (each one-half sign is 3)
+        "Aa1!e\u0301e\u0301",  # 8 as typed; 6 in NFKC (each accent composes with its e)
+    ],
+    ids=["longer in NFKC", "shorter in NFKC"],
+)
+def test_the_minimum_length_holds_for_the_password_as_typed_and_in_nfkc(password: str) -> None:
+    """What the API documents (``minLength`` of what is sent) and what is hashed (the NFKC
+    form) must both be long enough: the fuzzer found the first case accepted."""
+    with pytest.raises(WeakPassword) as refused:
+        BOOK_POLICY.check(password)
+
+    assert refused.value.unmet == ("min_length",)
