@@ -78,7 +78,8 @@ class VerifyMfa:
 
     async def __call__(self, cmd: MfaVerification) -> Authenticated:
         """``monitor`` is told the login's outcome, as ``AuthenticateUser`` tells it:
-        success, invalid (a wrong code) or locked."""
+        success, invalid (a wrong code) or locked; and the account lockout a wrong code
+        starts."""
         try:
             authenticated = await self._verify(cmd)
         except InvalidCode:
@@ -134,7 +135,8 @@ class VerifyMfa:
                 await uow.commit()
                 return Authenticated(user=user, tokens=pair)
             failures = await uow.mfa_challenges.count_failure(token_digest)
-            await uow.throttle.put(register_failure(state, account, now, self._limits.account))
+            counted = register_failure(state, account, now, self._limits.account)
+            await uow.throttle.put(counted)
             await uow.events.record(
                 SecurityEvent.of(
                     "mfa_failed",
@@ -146,6 +148,9 @@ class VerifyMfa:
                 )
             )
             await uow.commit()
+        # The account was not locked (refused above): a lock now is this code's.
+        if counted.is_locked(now) and self._monitor is not None:
+            self._monitor.lockout("account")
         raise InvalidCode(context={"user_id": challenge.user_id, "failures": failures})
 
     @staticmethod

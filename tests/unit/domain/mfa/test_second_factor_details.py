@@ -208,6 +208,7 @@ async def test_the_second_step_is_counted_and_recorded_like_a_login(
     assert (login.user_id, login.occurred_at) == (enrolled.user.id, clock.now())
     assert login.data == {"email": "alice@example.com", "mfa": "totp"}
     assert dict(monitor.outcomes) == {"invalid": 1, "success": 1}
+    assert dict(monitor.lockouts) == {}
     notices = [e.message for e in database.outbox if e.message.kind == "new_device_sign_in"]
     assert [n.data["user_agent"] for n in notices] == ["NewPhone/1.0"]
 
@@ -230,6 +231,7 @@ async def test_a_locked_account_is_counted_and_told_when_to_come_back(
     assert locked.value.retry_after == 15 * 60
     assert locked.value.context == {"user_id": enrolled.user.id}
     assert dict(monitor.outcomes) == {"invalid": MAX_CODE_FAILURES, "locked": 1}
+    assert dict(monitor.lockouts) == {"account": 1}
 
 
 async def test_refused_tokens_say_why(
