@@ -72,10 +72,11 @@ def expected_unmet(password: str) -> list[str]:
     """An oracle written from api.md, independently of passwords.py. The rules apply to
     the password's NFKC form, the form it is hashed and compared in: ``¼`` counts as a
     digit, a fraction slash (special) and a digit; ``e`` with a combining accent, as one
-    lower-case letter."""
-    password = unicodedata.normalize("NFKC", password)
-    present = {_kind(ch) for ch in password}
-    unmet = [] if len(password) >= 8 else ["min_length"]
+    lower-case letter. The minimum length holds for the password as sent too (the API's
+    ``minLength``)."""
+    normal = unicodedata.normalize("NFKC", password)
+    present = {_kind(ch) for ch in normal}
+    unmet = [] if min(len(password), len(normal)) >= 8 else ["min_length"]
     return unmet + [k for k in ("lowercase", "uppercase", "digit", "special") if k not in present]
 
 
