@@ -10,26 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from neodyme_adapters.sqlalchemy import mapping
+from neodyme_adapters.sqlalchemy.repositories import upserts
 from neodyme_adapters.sqlalchemy.tables import mfa_challenges, recovery_codes, totp_authenticators
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import UserId
 
-
-def _upsert_totp(dialect: Any) -> Any:
-    statement = dialect.insert(totp_authenticators)
-    table = totp_authenticators
-    others = {c.name: statement.excluded[c.name] for c in table.c if c.name != "user_id"}
-    return statement.on_conflict_do_update(index_elements=[table.c.user_id], set_=others)
-
-
-_UPSERT_TOTP = {"postgresql": _upsert_totp(postgresql), "sqlite": _upsert_totp(sqlite)}
+_UPSERT_TOTP = upserts(totp_authenticators, totp_authenticators.c.user_id)
 
 
 class SqlAlchemyTotpStore:

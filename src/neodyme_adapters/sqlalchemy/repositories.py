@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    Table,
     and_,
     bindparam,
     case,
@@ -103,16 +105,19 @@ _ANY_THROTTLE_STATE = (
 )
 
 
-def _upsert_throttle_state(dialect: Any) -> Any:
-    """INSERT ... ON CONFLICT (key) DO UPDATE of every other column, in ``dialect``."""
-    statement = dialect.insert(login_throttle)
-    others = {c.name: statement.excluded[c.name] for c in login_throttle.c if c.name != "key"}
-    return statement.on_conflict_do_update(index_elements=[login_throttle.c.key], set_=others)
+def upserts(table: Table, key: Column[Any]) -> dict[str, Any]:
+    """By dialect name: INSERT ... ON CONFLICT (``key``) DO UPDATE of every other column
+    of ``table``, for a row that replaces whatever was stored under its key."""
+
+    def upsert(dialect: Any) -> Any:
+        statement = dialect.insert(table)
+        others = {c.name: statement.excluded[c.name] for c in table.c if c.name != key.name}
+        return statement.on_conflict_do_update(index_elements=[key], set_=others)
+
+    return {name: upsert(dialect) for name, dialect in _ON_CONFLICT_DIALECTS.items()}
 
 
-_UPSERT_THROTTLE_STATE = {
-    name: _upsert_throttle_state(dialect) for name, dialect in _ON_CONFLICT_DIALECTS.items()
-}
+_UPSERT_THROTTLE_STATE = upserts(login_throttle, login_throttle.c.key)
 _DELETE_THROTTLE_STATE = delete(login_throttle).where(
     login_throttle.c.key == bindparam("throttle_key")
 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neodyme_domain.errors import EmailAlreadyExists, InvalidCredentials, ValidationFailed
+from neodyme_domain.errors import EmailAlreadyExists, ValidationFailed
 from neodyme_domain.messages import NO_ORIGIN, EmailMessage, RequestOrigin, SecurityEvent
 from neodyme_domain.model import Email, User
 from neodyme_domain.notices import security_notice
-from neodyme_domain.passwords import check_length_bound
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
+from neodyme_domain.reauthentication import confirm_password
 from neodyme_domain.tokens import OneTimePurpose
 from neodyme_domain.use_cases.fresh import fresh_copy
 from neodyme_domain.use_cases.links import LinkSettings, issue_link
@@ -44,12 +44,10 @@ class RequestEmailChange:
         self._links = links
 
     async def __call__(self, cmd: EmailChangeRequest) -> None:
-        check_length_bound(cmd.password)
         new_email = _parse(cmd.new_email)
         if new_email.key == cmd.user.email.key:
             raise ValidationFailed("new_email", "is already the address of this account")
-        if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id})
+        await confirm_password(self._hasher, cmd.user, cmd.password)
         now = self._clock.now()
         async with self._uow as uow:
             user = await fresh_copy(uow, cmd.user)

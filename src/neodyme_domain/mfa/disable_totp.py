@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neodyme_domain.errors import InvalidCode, InvalidCredentials, MfaNotEnabled
+from neodyme_domain.errors import InvalidCode, MfaNotEnabled
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin
 from neodyme_domain.mfa.second_factor import SecondFactor, spend
 from neodyme_domain.mfa.turn_off import turn_off
 from neodyme_domain.model import User
-from neodyme_domain.passwords import check_length_bound
 from neodyme_domain.ports import Clock, PasswordHasher, SecretBox, TotpAlgorithm, UnitOfWork
+from neodyme_domain.reauthentication import confirm_password
 from neodyme_domain.use_cases.fresh import fresh_copy
 
 
@@ -45,9 +45,7 @@ class DisableTotp:
         self._clock = clock
 
     async def __call__(self, cmd: TotpDisableCommand) -> None:
-        check_length_bound(cmd.password)
-        if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id})
+        await confirm_password(self._hasher, cmd.user, cmd.password)
         now = self._clock.now()
         async with self._uow as uow:
             user = await fresh_copy(uow, cmd.user)

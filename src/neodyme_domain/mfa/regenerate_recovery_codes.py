@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neodyme_domain.errors import InvalidCredentials, MfaNotEnabled
+from neodyme_domain.errors import MfaNotEnabled
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.mfa.recovery_codes import new_recovery_codes, recovery_code_digest
 from neodyme_domain.model import User
-from neodyme_domain.passwords import check_length_bound
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
+from neodyme_domain.reauthentication import confirm_password
 from neodyme_domain.use_cases.fresh import fresh_copy
 
 
@@ -30,9 +30,7 @@ class RegenerateRecoveryCodes:
         self._clock = clock
 
     async def __call__(self, cmd: RecoveryCodesRequest) -> list[str]:
-        check_length_bound(cmd.password)
-        if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id})
+        await confirm_password(self._hasher, cmd.user, cmd.password)
         codes = new_recovery_codes()
         now = self._clock.now()
         async with self._uow as uow:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neodyme_domain.errors import InvalidCredentials, MfaAlreadyEnabled
+from neodyme_domain.errors import MfaAlreadyEnabled
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin
 from neodyme_domain.mfa.model import TotpAuthenticator
 from neodyme_domain.model import User
-from neodyme_domain.passwords import check_length_bound
 from neodyme_domain.ports import (
     Clock,
     PasswordHasher,
@@ -17,6 +16,7 @@ from neodyme_domain.ports import (
     TotpAlgorithm,
     UnitOfWork,
 )
+from neodyme_domain.reauthentication import confirm_password
 from neodyme_domain.use_cases.fresh import fresh_copy
 
 
@@ -68,9 +68,7 @@ class SetupTotp:
         self._issuer = issuer
 
     async def __call__(self, cmd: TotpSetupCommand) -> TotpSetup:
-        check_length_bound(cmd.password)
-        if not await self._hasher.verify(cmd.user.hashed_password, cmd.password):
-            raise InvalidCredentials(context={"user_id": cmd.user.id})
+        await confirm_password(self._hasher, cmd.user, cmd.password)
         secret = self._totp.new_secret()
         uri = self._totp.provisioning_uri(secret, account=cmd.user.email.value, issuer=self._issuer)
         now = self._clock.now()

@@ -90,7 +90,7 @@ async def _is_new_device(
     uow: UnitOfWork, user: User, origin: RequestOrigin, since: datetime
 ) -> bool:
     """An account's first sign-in ever (registration's) is from no "new" device: only
-    accounts with a session on record can be signed in from an unknown one."""
-    return await uow.sessions.has_any(user.id) and not await uow.sessions.seen_device(
-        user.id, origin.user_agent, origin.client_ip, since
-    )
+    accounts with a session on record can be signed in from an unknown one. Most
+    sign-ins come from a device seen lately: asked first, that one read settles them."""
+    seen = await uow.sessions.seen_device(user.id, origin.user_agent, origin.client_ip, since)
+    return not seen and await uow.sessions.has_any(user.id)
