@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench \
-	bench-micro bench-baseline bench-check mutation
+	bench-micro bench-baseline bench-check mutation browser screenshots
 
 install: $(STAMP)
 
@@ -52,8 +52,25 @@ test-unit: $(STAMP)
 test-contract: $(STAMP)
 	$(call timed,contract tier,$(PYTEST) tests/contract -q -n 2)
 
-test-e2e: $(STAMP)
+# The e2e tier includes the browser tier (tests/e2e/browser: the pages in Chromium, driven
+# by Playwright), hence `browser` first.
+test-e2e: $(STAMP) browser
 	$(call timed,e2e tier,$(PYTEST) tests/e2e -q -n 2)
+
+# The browser tier drives the system's Chromium (Debian's `chromium` package), never one
+# that Playwright downloads (`playwright install` is not used): installed here if missing,
+# when root (CI's case), as `make bench` installs wrk.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+	  else echo "the browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+# PNGs of the main pages in docs/screenshots/ (tests/support/screenshots.py: its own
+# server, SMTP sink and Chromium; a fixed person, viewport and user agent). Not part of
+# `make test`, which runs the same writer into a temporary directory.
+screenshots: $(STAMP) browser
+	$(BIN)/python -m tests.support.screenshots docs/screenshots
 
 # API fuzzing (tests/e2e/test_fuzzing.py, schemathesis) with many more requests per
 # operation than the bounded run of `make test-e2e`: its own server, scratch database and

@@ -20,6 +20,7 @@ from neodyme_domain.errors import (
     DomainError,
     EmailAlreadyExists,
     Forbidden,
+    InvalidChallenge,
     InvalidCode,
     InvalidCredentials,
     InvalidLink,
@@ -28,6 +29,10 @@ from neodyme_domain.errors import (
     MfaNotEnabled,
     MfaRequired,
     MfaSetupRequired,
+    PasskeyAlreadyRegistered,
+    PasskeyInvalid,
+    PasskeyNotFound,
+    PasskeyRefused,
     RetryLater,
     ServiceUnavailable,
     SessionNotFound,
@@ -40,6 +45,7 @@ from neodyme_domain.errors import (
 from neodyme_domain.messages import OutboxBacklog, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User, UserId
 from neodyme_domain.pagination import Page
+from neodyme_domain.passkeys.model import Passkey
 from neodyme_domain.tokens import TokenPair
 from neodyme_domain.use_cases import Authenticated, Delivery, Registered
 
@@ -51,6 +57,7 @@ __all__ = [
     "DomainError",
     "EmailAlreadyExists",
     "Forbidden",
+    "InvalidChallenge",
     "InvalidCode",
     "InvalidCredentials",
     "InvalidLink",
@@ -61,6 +68,11 @@ __all__ = [
     "MfaSetupRequired",
     "OutboxBacklog",
     "Page",
+    "Passkey",
+    "PasskeyAlreadyRegistered",
+    "PasskeyInvalid",
+    "PasskeyNotFound",
+    "PasskeyRefused",
     "Registered",
     "RequestOrigin",
     "RetryLater",

@@ -29,6 +29,13 @@ from neodyme_domain.mfa.setup_totp import TotpSetup, TotpSetupCommand
 from neodyme_domain.mfa.verify_mfa import MfaVerification
 from neodyme_domain.model import User, UserId
 from neodyme_domain.pagination import DEFAULT_PAGE_SIZE, Page, PageRequest
+from neodyme_domain.passkeys.add_passkey import PasskeyRegistration
+from neodyme_domain.passkeys.begin_registration import PasskeyOptionsRequest
+from neodyme_domain.passkeys.begin_sign_in import PasskeySignInRequest
+from neodyme_domain.passkeys.model import Passkey
+from neodyme_domain.passkeys.remove_passkey import PasskeyRemoval
+from neodyme_domain.passkeys.rename_passkey import PasskeyRename
+from neodyme_domain.passkeys.sign_in import PasskeySignIn
 from neodyme_domain.sessions.end_other_sessions import EndOtherSessionsCommand
 from neodyme_domain.sessions.end_session import EndSessionCommand
 from neodyme_domain.sessions.list_sessions import SessionsQuery, SessionView
@@ -237,6 +244,43 @@ class Accounts:
     ) -> None:
         command = TotpDisableCommand(user, password, code, origin)
         await self._container.disable_totp()(command)
+
+    # Passkeys: options and answers are WebAuthn's JSON, as dicts (``toJSON()`` in a browser)
+
+    async def passkey_registration_options(self, *, user: User, password: str) -> dict[str, object]:
+        return await self._container.begin_passkey_registration()(
+            PasskeyOptionsRequest(user, password)
+        )
+
+    async def add_passkey(
+        self,
+        *,
+        user: User,
+        credential: dict[str, object],
+        name: str | None = None,
+        origin: RequestOrigin = NO_ORIGIN,
+    ) -> Passkey:
+        registration = PasskeyRegistration(user, credential, name, origin)
+        return await self._container.add_passkey()(registration)
+
+    async def list_passkeys(self, *, user: User) -> list[Passkey]:
+        return await self._container.list_passkeys()(user)
+
+    async def rename_passkey(self, *, user: User, passkey_id: str, name: str) -> Passkey:
+        return await self._container.rename_passkey()(PasskeyRename(user, passkey_id, name))
+
+    async def remove_passkey(
+        self, *, user: User, passkey_id: str, origin: RequestOrigin = NO_ORIGIN
+    ) -> None:
+        await self._container.remove_passkey()(PasskeyRemoval(user, passkey_id, origin))
+
+    async def passkey_sign_in_options(self, *, mfa_token: str | None = None) -> dict[str, object]:
+        return await self._container.begin_passkey_sign_in()(PasskeySignInRequest(mfa_token))
+
+    async def sign_in_with_passkey(
+        self, *, credential: dict[str, object], origin: RequestOrigin = NO_ORIGIN
+    ) -> Authenticated:
+        return await self._container.sign_in_with_passkey()(PasskeySignIn(credential, origin))
 
     async def update_profile(
         self, *, user: User, full_name: str | None = None, origin: RequestOrigin = NO_ORIGIN

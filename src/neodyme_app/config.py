@@ -21,6 +21,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError
 
@@ -175,6 +176,23 @@ def _encryption_keys(raw: str) -> str:
     return ",".join(entries)
 
 
+def _origins(raw: str) -> str:
+    """Comma-separated web origins (``scheme://host[:port]``, nothing after), normalised."""
+    entries = [entry.strip().rstrip("/") for entry in raw.split(",") if entry.strip()]
+    for entry in entries:
+        if origin_of(entry) != entry:
+            raise ValueError(f"expected comma-separated origins like https://app.example: {entry}")
+    return ",".join(entries)
+
+
+def origin_of(url: str) -> str:
+    """The origin of ``url`` (``scheme://host[:port]``); "" if it has none."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 def _optional(raw: str) -> str | None:
     return raw or None
 
@@ -272,9 +290,16 @@ class Settings:
         " only, so that no other process sends them too (keep SMTP_TIMEOUT below the half)",
     )
     public_url: str = _setting(
-        "http://127.0.0.1:8000",
-        doc="base URL of the client app; e-mailed links are PUBLIC_URL/reset-password?token=..."
-        " and PUBLIC_URL/verify-email?token=...",
+        "http://localhost:8000",
+        doc="base URL of the pages (or of another front end); e-mailed links are"
+        " PUBLIC_URL/reset-password?token=... and PUBLIC_URL/verify-email?token=...; its host"
+        " is the passkeys' relying-party id (a domain name: browsers refuse IP addresses)",
+    )
+    webauthn_origins: str = _setting(
+        "",
+        _origins,
+        "more origins (comma-separated https://host[:port]) whose pages may use passkeys,"
+        " beside PUBLIC_URL's; their hosts must be PUBLIC_URL's host or a subdomain of it",
     )
     reset_token_ttl: int = _setting(3600, _positive_int, "password reset link lifetime, seconds")
     verification_token_ttl: int = _setting(
@@ -362,6 +387,12 @@ class Settings:
         " past it: 503",
     )
     docs: bool = _setting(True, _boolean, "serve the OpenAPI page under /schema")
+    pages: bool = _setting(
+        True,
+        _boolean,
+        "serve the HTML pages (sign-in, the e-mailed links, /account) beside the API;"
+        " false: the API only",
+    )
     metrics: bool = _setting(
         True, _boolean, "Prometheus metrics: GET /metrics, or on METRICS_PORT (docs/operations.md)"
     )
@@ -371,6 +402,11 @@ class Settings:
         "serve the metrics on this port (same host as the API; `neodyme serve` only) and not"
         " at /metrics on the API port; unset or 0: on the API port",
     )
+
+    @property
+    def public_host(self) -> str:
+        """PUBLIC_URL's host name: the passkeys' relying-party id."""
+        return urlsplit(self.public_url).hostname or "localhost"
 
     @property
     def access_ttl(self) -> timedelta:

@@ -23,7 +23,8 @@ from neodyme_adapters.qr_svg import SegnoQrCodes
 from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
 from neodyme_adapters.totp import PyotpTotp
-from neodyme_app.config import DERIVED_KEY, Environment, IpNetwork, Settings
+from neodyme_adapters.webauthn_ceremonies import PyWebAuthnCeremonies, RelyingParty
+from neodyme_app.config import DERIVED_KEY, Environment, IpNetwork, Settings, origin_of
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.accounts.confirm_email_change import ConfirmEmailChange
 from neodyme_domain.accounts.request_email_change import RequestEmailChange
@@ -34,6 +35,13 @@ from neodyme_domain.mfa.reseal_secrets import ResealSecrets
 from neodyme_domain.mfa.reset_mfa import ResetMfa
 from neodyme_domain.mfa.setup_totp import SetupTotp
 from neodyme_domain.mfa.verify_mfa import VerifyMfa
+from neodyme_domain.passkeys.add_passkey import AddPasskey
+from neodyme_domain.passkeys.begin_registration import BeginPasskeyRegistration
+from neodyme_domain.passkeys.begin_sign_in import BeginPasskeySignIn
+from neodyme_domain.passkeys.list_passkeys import ListPasskeys
+from neodyme_domain.passkeys.remove_passkey import RemovePasskey
+from neodyme_domain.passkeys.rename_passkey import RenamePasskey
+from neodyme_domain.passkeys.sign_in import SignInWithPasskey
 from neodyme_domain.passwords import PasswordPolicy, PolicyProfile, build_policy
 from neodyme_domain.ports import PeopleSource
 from neodyme_domain.sessions.end_other_sessions import EndOtherSessions
@@ -113,6 +121,17 @@ def _secret_box(settings: Settings) -> FernetSecretBox:
     )
 
 
+def _ceremonies(settings: Settings) -> PyWebAuthnCeremonies:
+    """The relying party is PUBLIC_URL's host, its pages PUBLIC_URL's origin and the extra
+    ones of NEODYME_WEBAUTHN_ORIGINS (see neodyme_adapters.webauthn_ceremonies)."""
+    origins = [origin_of(settings.public_url), *filter(None, settings.webauthn_origins.split(","))]
+    return PyWebAuthnCeremonies(
+        RelyingParty(
+            id=settings.public_host, name=settings.mfa_issuer, origins=tuple(dict.fromkeys(origins))
+        )
+    )
+
+
 def _trusted_proxies(settings: Settings) -> tuple[IpNetwork, ...]:
     # A singleton: parsed once, and the HTTP layer asks on every request who the client is.
     return settings.trusted_proxy_networks
@@ -150,6 +169,7 @@ class Container(containers.DeclarativeContainer):
     """An e-mail change link proves an address, as a verification link does: same lifetime."""
     totp = providers.Singleton(PyotpTotp)
     qr_codes = providers.Singleton(SegnoQrCodes)
+    ceremonies = providers.Singleton(_ceremonies, settings)
     secret_box = providers.Singleton(_secret_box, settings)
     hasher = providers.Singleton(
         Argon2Hasher,
@@ -321,6 +341,25 @@ class Container(containers.DeclarativeContainer):
         DisableTotp, uow=uow, hasher=hasher, totp=totp, box=secret_box, clock=clock
     )
     reset_mfa = providers.Factory(ResetMfa, uow=uow, clock=clock)
+    begin_passkey_registration = providers.Factory(
+        BeginPasskeyRegistration, uow=uow, hasher=hasher, ceremonies=ceremonies, clock=clock
+    )
+    add_passkey = providers.Factory(AddPasskey, uow=uow, ceremonies=ceremonies, clock=clock)
+    list_passkeys = providers.Factory(ListPasskeys, uow=reader)
+    rename_passkey = providers.Factory(RenamePasskey, uow=uow)
+    remove_passkey = providers.Factory(RemovePasskey, uow=uow, clock=clock)
+    begin_passkey_sign_in = providers.Factory(
+        BeginPasskeySignIn, uow=uow, ceremonies=ceremonies, clock=clock
+    )
+    sign_in_with_passkey = providers.Factory(
+        SignInWithPasskey,
+        uow=uow,
+        ceremonies=ceremonies,
+        tokens=tokens,
+        clock=clock,
+        new_device_window=settings.provided.new_device_window,
+        monitor=metrics,
+    )
     reseal_secrets = providers.Factory(ResealSecrets, uow=uow, box=secret_box)
     update_profile = providers.Factory(UpdateProfile, uow=uow, clock=clock)
     delete_account = providers.Factory(DeleteAccount, uow=uow, hasher=hasher, clock=clock)

@@ -188,6 +188,42 @@ class SessionNotFound(DomainError):
     default_message = "Session not found"
 
 
+class PasskeyInvalid(DomainError):
+    """A registration answer that does not verify: wrong origin or relying party, a
+    signature or attestation that does not check out, no user verification."""
+
+    code = "PASSKEY_INVALID"
+    default_message = "The passkey could not be verified"
+
+
+class PasskeyRefused(DomainError):
+    """A sign-in answer that does not verify, names an unknown credential, or reports a
+    signature counter that went backwards: one answer for all of them."""
+
+    code = "PASSKEY_REFUSED"
+    default_message = "The passkey was not accepted"
+
+
+class InvalidChallenge(DomainError):
+    """An answer to a challenge that is unknown, expired, already answered, or issued for
+    the other ceremony: ask for new options."""
+
+    code = "INVALID_CHALLENGE"
+    default_message = "The challenge is invalid, expired or already used; start again"
+
+
+class PasskeyAlreadyRegistered(DomainError):
+    code = "PASSKEY_ALREADY_REGISTERED"
+    default_message = "This passkey is already registered"
+
+
+class PasskeyNotFound(DomainError):
+    """Unknown, or another user's passkey: one answer for both."""
+
+    code = "PASSKEY_NOT_FOUND"
+    default_message = "Passkey not found"
+
+
 class SecretUnreadable(Exception):
     """A sealed secret that no configured key opens: the encryption keys were changed
     without keeping the old one (an operator's mistake, answered as a server error)."""

@@ -103,13 +103,19 @@ def _valid_domain(domain: str) -> bool:
 
 def parse_full_name(raw: str) -> str:
     """1..200 characters after trimming, no control characters (they could forge e-mail headers)."""
+    return parse_label(raw, "full_name", MAX_FULL_NAME_LENGTH)
+
+
+def parse_label(raw: str, field: str, longest: int) -> str:
+    """A name people give something (themselves, a passkey), shown in pages and e-mails:
+    1..``longest`` characters after trimming, no control characters."""
     name = raw.strip()
     if not name:
-        raise ValidationFailed("full_name", "must not be empty")
-    if len(name) > MAX_FULL_NAME_LENGTH:
-        raise ValidationFailed("full_name", f"must be at most {MAX_FULL_NAME_LENGTH} characters")
+        raise ValidationFailed(field, "must not be empty")
+    if len(name) > longest:
+        raise ValidationFailed(field, f"must be at most {longest} characters")
     if _has_control_characters(name):
-        raise ValidationFailed("full_name", "must not contain control characters")
+        raise ValidationFailed(field, "must not contain control characters")
     return name
 
 

@@ -22,6 +22,8 @@ NoticeKind = Literal[
     "mfa_disabled",
     "recovery_code_used",
     "new_device_sign_in",
+    "passkey_added",
+    "passkey_removed",
 ]
 
 _TAKE_BACK_CONTROL = (
@@ -68,6 +70,16 @@ _TEMPLATES: dict[NoticeKind, _Template] = {
     "new_device_sign_in": _Template(
         "New sign-in to your neodyme account",
         "your account was signed in from a device or address it has not used recently.",
+        _TAKE_BACK_CONTROL,
+    ),
+    "passkey_added": _Template(
+        "A passkey was added to your neodyme account",
+        'a passkey named "{name}" was added to your account: it can sign in without a password.',
+        _TAKE_BACK_CONTROL + " Then remove the passkey you do not recognise.",
+    ),
+    "passkey_removed": _Template(
+        "A passkey was removed from your neodyme account",
+        'the passkey named "{name}" was removed from your account.',
         _TAKE_BACK_CONTROL,
     ),
 }

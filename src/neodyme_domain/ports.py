@@ -19,6 +19,12 @@ from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, Se
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User, UserId
 from neodyme_domain.pagination import Position
+from neodyme_domain.passkeys.model import (
+    NewCredential,
+    Passkey,
+    VerifiedAssertion,
+    WebAuthnChallenge,
+)
 from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import (
@@ -276,6 +282,94 @@ class SecretBox(Protocol):
         """The same secret sealed under the newest key."""
 
 
+# --- passkeys ------------------------------------------------------------------------
+
+
+class PasskeyStore(Protocol):
+    """Users' passkeys. A credential id is registered once, across all users."""
+
+    async def add(self, passkey: Passkey) -> bool:
+        """Store a new passkey; False (nothing stored) if its credential id is taken."""
+
+    async def get(self, passkey_id: str) -> Passkey | None: ...
+
+    async def by_credential(self, credential_id: str) -> Passkey | None: ...
+
+    async def list_for(self, user_id: UserId) -> list[Passkey]:
+        """The user's passkeys, oldest first (then by id)."""
+
+    async def count_for(self, user_id: UserId) -> int: ...
+
+    async def rename(self, passkey_id: str, name: str) -> None: ...
+
+    async def delete(self, passkey_id: str) -> bool:
+        """Remove the passkey; False if there was none."""
+
+    async def record_use(
+        self, passkey_id: str, *, seen_count: int, sign_count: int, backed_up: bool, at: datetime
+    ) -> bool:
+        """Store an assertion's counter and backup state, if the stored counter is still
+        ``seen_count``. Atomic: of concurrent assertions read at one counter exactly one
+        gets True, so a replayed or cloned assertion cannot pass twice."""
+
+
+class WebAuthnChallengeStore(Protocol):
+    """Challenges of ceremonies in progress, by digest: single use, expiring."""
+
+    async def add(self, challenge: WebAuthnChallenge) -> None: ...
+
+    async def take(self, challenge_digest: str, at: datetime) -> WebAuthnChallenge | None:
+        """Spend the challenge: the record if it was unused and unexpired at ``at``, else
+        None. Atomic: of concurrent callers exactly one gets the record."""
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete the challenges expired at ``now``; return how many there were."""
+
+
+class WebAuthnCeremonies(Protocol):
+    """WebAuthn Level 2 for one relying party (its id and origins are the adapter's
+    configuration): the options a browser is given, and the verification of its answers.
+
+    Options and answers travel as the JSON the WebAuthn Level 3 serialisation defines
+    (``PublicKeyCredentialCreationOptionsJSON``, ``RegistrationResponseJSON``, ...).
+    Verification failures raise ``PasskeyInvalid`` with the reason in its context.
+    """
+
+    def registration_options(
+        self,
+        *,
+        challenge: bytes,
+        user_handle: bytes,
+        user_name: str,
+        display_name: str,
+        exclude: Sequence[str],
+    ) -> dict[str, object]: ...
+
+    def verify_registration(self, answer: dict[str, object], *, challenge: bytes) -> NewCredential:
+        """The new credential, once its attestation, origin, rp id, challenge and user
+        presence and verification check out."""
+
+    def authentication_options(
+        self, *, challenge: bytes, allow: Sequence[str]
+    ) -> dict[str, object]:
+        """Options for an assertion; ``allow`` empty asks for a discoverable credential."""
+
+    def verify_authentication(
+        self, answer: dict[str, object], *, challenge: bytes, public_key: bytes
+    ) -> VerifiedAssertion:
+        """The assertion's counter and flags, once its signature under ``public_key``,
+        origin, rp id, challenge and user presence and verification check out. The
+        counter is reported, not judged: whether it went backwards is the domain's call
+        (``passkeys.sign_in``), which records it."""
+
+    def challenge_of(self, answer: dict[str, object]) -> bytes | None:
+        """The challenge an answer signed (from its client data), unverified: which
+        stored challenge to check it against; None if the answer has none."""
+
+    def credential_id_of(self, answer: dict[str, object]) -> str | None:
+        """The credential id an answer names, unverified; None if it names none."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Entering opens it; leaving without ``commit`` rolls it back.
 
@@ -312,6 +406,12 @@ class UnitOfWork(Protocol):
 
     @property
     def mfa_challenges(self) -> MfaChallengeStore: ...
+
+    @property
+    def passkeys(self) -> PasskeyStore: ...
+
+    @property
+    def webauthn_challenges(self) -> WebAuthnChallengeStore: ...
 
     async def __aenter__(self) -> Self: ...
 

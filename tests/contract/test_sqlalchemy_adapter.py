@@ -40,7 +40,13 @@ from neodyme_adapters.sqlalchemy.mapping import (
     session_from_row,
     user_to_row,
 )
-from neodyme_adapters.sqlalchemy.tables import email_outbox, refresh_tokens, sessions, users
+from neodyme_adapters.sqlalchemy.tables import (
+    email_outbox,
+    passkeys,
+    refresh_tokens,
+    sessions,
+    users,
+)
 from neodyme_domain.errors import EmailAlreadyExists, ServiceUnavailable
 from neodyme_domain.messages import OutboxEntry
 from neodyme_domain.sessions.model import Session
@@ -294,6 +300,47 @@ def test_0005_makes_each_refresh_family_a_session_both_ways(
             with engine.connect() as connection:
                 assert "sessions" not in inspect(connection).get_table_names()
                 assert len(connection.execute(sa.select(tokens_0004.c.token_digest)).all()) == 3
+
+            upgrade(url)
+            assert schema_differences(url) == []
+        finally:
+            engine.dispose()
+
+
+def test_0006_adds_the_passkey_tables_and_takes_them_back_keeping_the_accounts(
+    migration_scratch_url: str, tmp_path: Path
+) -> None:
+    user = a_user()
+    passkey_row = {
+        "id": str(uuid.uuid4()),
+        "user_id": user.id,
+        "credential_id": "credential",
+        "public_key": b"cose",
+        "sign_count": 3,
+        "name": "Laptop",
+        "transports": "internal",
+        "aaguid": str(uuid.uuid4()),
+        "backup_eligible": False,
+        "backed_up": False,
+        "created_at": utc_now(),
+        "last_used_at": None,
+    }
+    for url in (migration_scratch_url, f"sqlite:///{tmp_path}/neodyme.db"):
+        upgrade(url, "0005")
+        engine = create_engine(_sync_url(url))
+        try:
+            with engine.begin() as connection:
+                connection.execute(users.insert().values(user_to_row(user)))
+            upgrade(url)
+            with engine.begin() as connection:
+                connection.execute(passkeys.insert().values(passkey_row))
+
+            downgrade(url, "0005")
+            with engine.connect() as connection:
+                tables = inspect(connection).get_table_names()
+                assert "passkeys" not in tables
+                assert "webauthn_challenges" not in tables
+                assert connection.execute(sa.select(users.c.id)).scalars().all() == [user.id]
 
             upgrade(url)
             assert schema_differences(url) == []

@@ -21,9 +21,13 @@ it sends ones that can succeed, where the document can only give a type:
   done on an account made for that request, given the app's current code or one of its
   recovery codes; a login's second step gets exactly one of the two (the document can
   only say that both are optional);
+- a passkey is real: adding one answers the options the server gave with a software
+  authenticator (tests/support/authenticator.py) on a page of the server's public URL;
+  signing in with one (alone, or as a login's second step) uses a passkey added for that
+  request;
 - what it names exists: a user id is the fuzzer's administered account, a cursor one the
   server issued, a session id that of a sign-in made for the request by the account whose
-  session it must be;
+  session it must be, a passkey id one added for the request by the caller;
 - what it creates is new and allowed: a registration's (or e-mail change's) address is
   made unique (the generated one with a unique first atom), and a new password is made
   to pass the server's password policy (the document already gives its length, ``minLength``);
@@ -74,7 +78,8 @@ from neodyme_domain.passwords import MAX_PASSWORD_LENGTH, PolicyProfile, build_p
 from tests.e2e.api import PASSWORD, Cli, bearer
 from tests.e2e.faults import Rig
 from tests.e2e.secret_log import SecretLog
-from tests.support.server import ServerProcess
+from tests.support.authenticator import SoftAuthenticator
+from tests.support.server import PUBLIC_URL, ServerProcess
 
 EXAMPLES = int(os.environ.get("NEODYME_FUZZ_EXAMPLES", "100"))
 SEED = int(os.environ.get("NEODYME_FUZZ_SEED") or random.randrange(2**32))
@@ -84,6 +89,7 @@ USER_SESSIONS = f"{USER}/sessions"
 USER_MFA = f"{USER}/mfa"
 ADMIN_PATHS = (f"{API}/users", USER, USER_SESSIONS, f"{USER_SESSIONS}/{{session_id}}", USER_MFA)
 MFA = f"{API}/auth/mfa"
+PASSKEYS = f"{API}/auth/passkeys"
 NEEDS_TWO_FACTOR = (f"{MFA}/recovery-codes", f"{MFA}/totp/disable")
 """Operations that only succeed for an account with two-factor sign-in on."""
 """Fuzzed as a superuser: anyone else gets 403 there, whatever the request."""
@@ -211,6 +217,18 @@ class Fuzzer:
             self.secret_log.add("fuzzer recovery code", each)
         return session, codes
 
+    def with_passkey(self, token: str | None = None) -> tuple[str, str, SoftAuthenticator]:
+        """A passkey added for one request, to the account of ``token`` (else to an
+        account made for it): that access token, the passkey's id, its authenticator."""
+        token = token or self.new_account()
+        authenticator = SoftAuthenticator(origin=PUBLIC_URL)
+        answer = authenticator.create(_passkey_options(self.client, token))
+        added = self.client.post(
+            f"{PASSKEYS}/register/verify", json={"credential": answer}, headers=bearer(token)
+        )
+        assert added.status_code == 201, added.text
+        return token, str(added.json()["id"]), authenticator
+
     def strong(self, generated: str) -> str:
         """``generated``, or as close to it as passes the server's policy: it is kept
         whole if it passes, else a tail that passes any profile replaces its end."""
@@ -230,6 +248,15 @@ def _mfa_token(client: httpx.Client, email: str) -> str:
     asked = client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
     assert asked.status_code == 401, asked.text
     return str(asked.json()["error"]["details"]["mfa_token"])
+
+
+def _passkey_options(client: httpx.Client, token: str) -> dict[str, Any]:
+    """Options to add a passkey to the account of ``token``."""
+    options = client.post(
+        f"{PASSKEYS}/register/options", json={"password": PASSWORD}, headers=bearer(token)
+    )
+    assert options.status_code == 200, options.text
+    return dict(options.json())
 
 
 def _session_id(session: dict[str, Any]) -> str:
@@ -386,6 +413,9 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
             )
             assert reactivated.status_code == 200, reactivated.text
         parameters["session_id"] = _session_id(owner.login())
+    if "passkey_id" in parameters:
+        token, parameters["passkey_id"], _ = fuzzer.with_passkey()
+        case.headers |= bearer(token)
     if body is None:
         return
     if case.path == f"{API}/auth/login":
@@ -417,6 +447,23 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
         fuzzer.secret_log.add("fuzzer mfa token", token)
         body.clear()  # exactly one of code and recovery_code: what the schema cannot say
         body |= {"mfa_token": token, "recovery_code": codes[0]}
+    if case.path == f"{PASSKEYS}/register/options":
+        body["password"] = PASSWORD
+    if case.path == f"{PASSKEYS}/register/verify":
+        token = fuzzer.new_account()
+        case.headers |= bearer(token)
+        answer = SoftAuthenticator(origin=PUBLIC_URL).create(_passkey_options(fuzzer.client, token))
+        body["credential"] = answer
+    if case.path == f"{PASSKEYS}/login/options" and "mfa_token" in body:
+        session, _ = fuzzer.enrolled()
+        fuzzer.with_passkey(session["access_token"])
+        body["mfa_token"] = _mfa_token(fuzzer.client, session["user"]["email"])
+        fuzzer.secret_log.add("fuzzer mfa token", body["mfa_token"])
+    if case.path == f"{PASSKEYS}/login/verify":
+        _, _, authenticator = fuzzer.with_passkey()
+        options = fuzzer.client.post(f"{PASSKEYS}/login/options", json={})
+        assert options.status_code == 200, options.text
+        body["credential"] = authenticator.get(options.json())
     if case.path in ENDS_THE_SESSION and case.method.upper() in {"POST", "DELETE"}:
         case.headers |= bearer(fuzzer.new_account())
         body |= {"current_password": PASSWORD} if "current_password" in body else {}

@@ -24,12 +24,14 @@ from neodyme_adapters.memory.mfa import (
     InMemoryTotpStore,
     RecoveryCodes,
 )
+from neodyme_adapters.memory.passkeys import InMemoryPasskeyStore, InMemoryWebAuthnChallengeStore
 from neodyme_adapters.memory.sessions import InMemorySessionStore
 from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User, UserId, new_id
 from neodyme_domain.pagination import Position
+from neodyme_domain.passkeys.model import Passkey, WebAuthnChallenge
 from neodyme_domain.ports import UnitOfWork
 from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
@@ -50,6 +52,8 @@ class MemoryState:
     totp: dict[UserId, TotpAuthenticator] = field(default_factory=dict)
     recovery_codes: RecoveryCodes = field(default_factory=dict)
     mfa_challenges: dict[str, MfaChallenge] = field(default_factory=dict)
+    passkeys: dict[str, Passkey] = field(default_factory=dict)
+    webauthn_challenges: dict[str, WebAuthnChallenge] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Users are mutable entities: copy them so an uncommitted change cannot leak.
@@ -65,6 +69,8 @@ class MemoryState:
             totp=dict(self.totp),
             recovery_codes=dict(self.recovery_codes),
             mfa_challenges=dict(self.mfa_challenges),
+            passkeys=dict(self.passkeys),
+            webauthn_challenges=dict(self.webauthn_challenges),
         )
 
 
@@ -126,6 +132,8 @@ class InMemoryUserRepository:
             state.one_time_tokens,
             state.sessions,
             state.mfa_challenges,
+            state.passkeys,
+            state.webauthn_challenges,
         )
         for records in owned:
             for key in [k for k, record in records.items() if record.user_id == user_id]:
@@ -318,6 +326,8 @@ class InMemoryUnitOfWork:
     totp: InMemoryTotpStore
     recovery_codes: InMemoryRecoveryCodeStore
     mfa_challenges: InMemoryMfaChallengeStore
+    passkeys: InMemoryPasskeyStore
+    webauthn_challenges: InMemoryWebAuthnChallengeStore
 
     def __init__(
         self,
@@ -377,6 +387,8 @@ class InMemoryUnitOfWork:
         self.totp = InMemoryTotpStore(state.totp)
         self.recovery_codes = InMemoryRecoveryCodeStore(state.recovery_codes)
         self.mfa_challenges = InMemoryMfaChallengeStore(state.mfa_challenges)
+        self.passkeys = InMemoryPasskeyStore(state.passkeys)
+        self.webauthn_challenges = InMemoryWebAuthnChallengeStore(state.webauthn_challenges)
 
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from neodyme_adapters.json_values import to_json
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User
+from neodyme_domain.passkeys.model import Ceremony, Passkey, WebAuthnChallenge
 from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord, RefreshTokenRecord
@@ -265,5 +266,63 @@ def mfa_challenge_from_row(row: Any) -> MfaChallenge:
         created_at=utc(row.created_at),
         expires_at=utc(row.expires_at),
         failures=row.failures,
+        used_at=utc_or_none(row.used_at),
+    )
+
+
+def passkey_to_row(passkey: Passkey) -> dict[str, Any]:
+    return {
+        "id": passkey.id,
+        "user_id": passkey.user_id,
+        "credential_id": passkey.credential_id,
+        "public_key": passkey.public_key,
+        "sign_count": passkey.sign_count,
+        "name": passkey.name,
+        "transports": " ".join(passkey.transports),
+        "aaguid": passkey.aaguid,
+        "backup_eligible": passkey.backup_eligible,
+        "backed_up": passkey.backed_up,
+        "created_at": passkey.created_at,
+        "last_used_at": passkey.last_used_at,
+    }
+
+
+def passkey_from_row(row: Any) -> Passkey:
+    return Passkey(
+        id=row.id,
+        user_id=row.user_id,
+        credential_id=row.credential_id,
+        public_key=bytes(row.public_key),
+        sign_count=row.sign_count,
+        name=row.name,
+        created_at=utc(row.created_at),
+        transports=tuple(row.transports.split()),
+        aaguid=row.aaguid,
+        backup_eligible=row.backup_eligible,
+        backed_up=row.backed_up,
+        last_used_at=utc_or_none(row.last_used_at),
+    )
+
+
+def webauthn_challenge_to_row(challenge: WebAuthnChallenge) -> dict[str, Any]:
+    return {
+        "challenge_digest": challenge.challenge_digest,
+        "ceremony": challenge.ceremony.value,
+        "user_id": challenge.user_id,
+        "mfa_digest": challenge.mfa_digest,
+        "created_at": challenge.created_at,
+        "expires_at": challenge.expires_at,
+        "used_at": challenge.used_at,
+    }
+
+
+def webauthn_challenge_from_row(row: Any) -> WebAuthnChallenge:
+    return WebAuthnChallenge(
+        challenge_digest=row.challenge_digest,
+        ceremony=Ceremony(row.ceremony),
+        created_at=utc(row.created_at),
+        expires_at=utc(row.expires_at),
+        user_id=row.user_id,
+        mfa_digest=row.mfa_digest,
         used_at=utc_or_none(row.used_at),
     )

@@ -64,12 +64,19 @@ _USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 _USER_BY_EMAIL_KEY = select(users).where(users.c.email_key == bindparam("email_key"))
 _ON_CONFLICT_DIALECTS: dict[str, Any] = {"postgresql": postgresql, "sqlite": sqlite}
 """By dialect name, the modules whose INSERT has ON CONFLICT clauses (both databases)."""
-_INSERT_USER = {
-    name: dialect.insert(users)
-    .on_conflict_do_nothing(index_elements=[users.c.email_key])
-    .returning(users.c.id)
-    for name, dialect in _ON_CONFLICT_DIALECTS.items()
-}
+
+
+def inserts_unless_taken(table: Table, key: Column[Any], returned: Column[Any]) -> dict[str, Any]:
+    """By dialect name: INSERT ... ON CONFLICT (``key``) DO NOTHING RETURNING ``returned``:
+    no row back means the key was taken, and the transaction goes on unharmed (an
+    IntegrityError would have aborted it on PostgreSQL)."""
+    return {
+        name: dialect.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(returned)
+        for name, dialect in _ON_CONFLICT_DIALECTS.items()
+    }
+
+
+_INSERT_USER = inserts_unless_taken(users, users.c.email_key, users.c.id)
 _INSERT_REFRESH_TOKEN = insert(refresh_tokens)
 _REFRESH_TOKEN_BY_DIGEST = select(refresh_tokens).where(
     refresh_tokens.c.token_digest == bindparam("token_digest")

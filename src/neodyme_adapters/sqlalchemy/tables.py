@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -228,5 +229,40 @@ mfa_challenges = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False, index=True),
     Column("failures", Integer(), nullable=False, default=0, server_default=text("0")),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    # base64url; unique across users: an authenticator's credential is one account's.
+    Column("credential_id", String(1400), nullable=False, unique=True),
+    Column("public_key", LargeBinary(), nullable=False),
+    Column("sign_count", BigInteger(), nullable=False),
+    Column("name", String(100), nullable=False),
+    # Space-separated WebAuthn transport names ("internal hybrid"): hints, never queried.
+    Column("transports", String(200), nullable=False),
+    Column("aaguid", String(36), nullable=False),
+    Column("backup_eligible", Boolean(), nullable=False),
+    Column("backed_up", Boolean(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime(), nullable=True),
+)
+
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("challenge_digest", String(64), primary_key=True),
+    Column("ceremony", String(16), nullable=False),
+    Column(
+        "user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
+    Column("mfa_digest", String(64), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
     Column("used_at", UtcDateTime(), nullable=True),
 )

@@ -23,6 +23,10 @@ from neodyme_adapters.sqlalchemy.mfa import (
     SqlAlchemyRecoveryCodeStore,
     SqlAlchemyTotpStore,
 )
+from neodyme_adapters.sqlalchemy.passkeys import (
+    SqlAlchemyPasskeyStore,
+    SqlAlchemyWebAuthnChallengeStore,
+)
 from neodyme_adapters.sqlalchemy.pool_metrics import PoolObserver, must_wait
 from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyEventRecorder,
@@ -89,6 +93,8 @@ class SqlAlchemyUnitOfWork:
     totp: SqlAlchemyTotpStore
     recovery_codes: SqlAlchemyRecoveryCodeStore
     mfa_challenges: SqlAlchemyMfaChallengeStore
+    passkeys: SqlAlchemyPasskeyStore
+    webauthn_challenges: SqlAlchemyWebAuthnChallengeStore
 
     def __init__(
         self,
@@ -133,6 +139,8 @@ class SqlAlchemyUnitOfWork:
         self.totp = SqlAlchemyTotpStore(connection)
         self.recovery_codes = SqlAlchemyRecoveryCodeStore(connection)
         self.mfa_challenges = SqlAlchemyMfaChallengeStore(connection)
+        self.passkeys = SqlAlchemyPasskeyStore(connection)
+        self.webauthn_challenges = SqlAlchemyWebAuthnChallengeStore(connection)
         return self
 
     async def __aexit__(

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
 import neodyme_app
+from neodyme_app import pages
 from neodyme_app.container import Container
 from neodyme_app.http.access_log import access_log_middleware
 from neodyme_app.http.allow import complete_allow_header
@@ -24,6 +25,7 @@ from neodyme_app.http.json_request import ApiRequest
 from neodyme_app.http.metrics_controller import metrics_endpoint
 from neodyme_app.http.mfa_controller import MfaAdminController, MfaController
 from neodyme_app.http.openapi import SECURITY_SCHEMES, ApiDocumentation
+from neodyme_app.http.passkeys_controller import MyPasskeysController, PasskeysController
 from neodyme_app.http.request_id import request_id_middleware
 from neodyme_app.http.request_metrics import request_metrics_middleware
 from neodyme_app.http.sessions_controller import SessionsController
@@ -34,8 +36,10 @@ JSON_TYPES = ("application/json", "application/problem+json")
 
 
 async def require_json_body(request: Request[Any, Any, Any]) -> None:
-    """415 for a body that is not JSON, on routes that take one (before any parsing)."""
-    if request.route_handler.parsed_data_field is None:
+    """415 for a body that is not JSON, on routes that take one (before any parsing); the
+    pages take forms."""
+    handler = request.route_handler
+    if handler.parsed_data_field is None or handler.opt.get(pages.FORM_BODY):
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES and not content_type.endswith("+json"):
@@ -64,8 +68,11 @@ def create_app(container: Container) -> Litestar:
             SessionsController,
             MfaController,
             MfaAdminController,
+            PasskeysController,
+            MyPasskeysController,
             HealthController,
             *([api_page_assets()] if settings.docs else []),
+            *([pages.page_router(settings), pages.static_files()] if settings.pages else []),
             # On its own port instead (the server's main process): see metrics_server.py.
             *([metrics_endpoint] if settings.metrics and not settings.metrics_port else []),
         ],
@@ -79,6 +86,7 @@ def create_app(container: Container) -> Litestar:
         before_request=require_json_body,
         before_send=[complete_allow_header],  # Litestar 2 lists too few methods on OPTIONS
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=pages.templates() if settings.pages else None,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[start_background_work],
         on_shutdown=[stop_background_work],

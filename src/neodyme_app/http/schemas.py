@@ -17,6 +17,7 @@ from neodyme_domain.model import (
     User,
 )
 from neodyme_domain.pagination import Page
+from neodyme_domain.passkeys.model import MAX_PASSKEY_NAME, Passkey
 from neodyme_domain.passwords import MAX_PASSWORD_LENGTH
 from neodyme_domain.sessions.list_sessions import SessionView
 from neodyme_domain.tokens import TokenPair
@@ -65,6 +66,11 @@ NameField = Annotated[
         max_length=MAX_FULL_NAME_LENGTH, pattern=FULL_NAME_PATTERN, examples=["Ada Lovelace"]
     ),
 ]
+PasskeyNameField = Annotated[
+    str,
+    msgspec.Meta(max_length=MAX_PASSKEY_NAME, pattern=FULL_NAME_PATTERN, examples=["Laptop"]),
+]
+"""A name a user gives a passkey: the rules of a full name, shorter."""
 PasswordField = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
 """A password: a new one is also at least as long as the active policy wants, which the
 OpenAPI document states (``Body.new_passwords``) but msgspec does not check: a shorter one
@@ -311,6 +317,63 @@ class SessionList(msgspec.Struct, frozen=True):
     @classmethod
     def of(cls, views: list[SessionView]) -> SessionList:
         return cls([SessionInfo.of(view) for view in views])
+
+
+WebAuthnJson = Annotated[
+    dict[str, Any],
+    msgspec.Meta(
+        description="A WebAuthn Level 3 JSON object: what PublicKeyCredential.toJSON() gives"
+        " (RegistrationResponseJSON / AuthenticationResponseJSON), or the options that"
+        " PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON take."
+    ),
+]
+
+
+class PasskeyRegisterBody(Body, forbid_unknown_fields=True, frozen=True):
+    """The authenticator's answer to ``/register/options``, and a name for the passkey
+    ("Passkey N" when absent)."""
+
+    credential: WebAuthnJson
+    name: PasskeyNameField | None = None
+
+
+class PasskeySignInOptionsBody(Body, forbid_unknown_fields=True, frozen=True):
+    """Empty for a passwordless sign-in; the ``mfa_token`` of MFA_REQUIRED for a passkey
+    as a login's second factor."""
+
+    mfa_token: TokenField | None = None
+
+
+class PasskeySignInBody(Body, forbid_unknown_fields=True, frozen=True):
+    credential: WebAuthnJson
+
+
+class PasskeyRenameBody(Body, forbid_unknown_fields=True, frozen=True):
+    name: PasskeyNameField
+
+
+class PasskeyOut(msgspec.Struct, frozen=True):
+    """A passkey as its owner sees it; ``backed_up``: synced to other devices."""
+
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    backed_up: bool
+
+    @classmethod
+    def of(cls, passkey: Passkey) -> PasskeyOut:
+        return cls(
+            passkey.id, passkey.name, passkey.created_at, passkey.last_used_at, passkey.backed_up
+        )
+
+
+class PasskeyList(msgspec.Struct, frozen=True):
+    items: list[PasskeyOut]
+
+    @classmethod
+    def of(cls, passkeys: list[Passkey]) -> PasskeyList:
+        return cls([PasskeyOut.of(passkey) for passkey in passkeys])
 
 
 class Accepted(msgspec.Struct, frozen=True):

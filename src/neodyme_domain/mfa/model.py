@@ -25,6 +25,8 @@ class MfaMethod(StrEnum):
 
     TOTP = "totp"
     RECOVERY_CODES = "recovery_codes"
+    PASSKEY = "passkey"
+    """Listed in MFA_REQUIRED's ``methods`` only for a user who has a passkey."""
 
 
 @dataclass(frozen=True, slots=True)

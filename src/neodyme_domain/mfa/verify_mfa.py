@@ -20,7 +20,7 @@ from neodyme_domain.ports import (
     TotpAlgorithm,
     UnitOfWork,
 )
-from neodyme_domain.sessions.issue import issue_pair
+from neodyme_domain.sessions.sign_in import complete_sign_in
 from neodyme_domain.throttling import (
     DEFAULT_LOGIN_LIMITS,
     LoginLimits,
@@ -99,7 +99,7 @@ class VerifyMfa:
         token_digest = digest(cmd.mfa_token)
         async with self._uow as uow:
             now = self._clock.now()
-            challenge, user = await self._live_challenge(uow, token_digest, now)
+            challenge, user = await live_mfa_challenge(uow, token_digest, now)
             account = account_key_of(user.email)
             state = await uow.throttle.get(account)
             wait = longest_wait(now, state)
@@ -110,27 +110,17 @@ class VerifyMfa:
             if await spend(uow, self._totp, self._box, user, cmd.factor, now):
                 if not await uow.mfa_challenges.mark_used(token_digest, now):
                     raise InvalidToken()  # spent meanwhile, by a request with another code
-                await uow.throttle.delete(account)
                 method = cmd.factor.method
-                await uow.events.record(
-                    SecurityEvent.of(
-                        "user_login",
-                        now,
-                        user.id,
-                        cmd.origin,
-                        email=user.email.value,
-                        mfa=method.value,
-                    )
-                )
                 if method is MfaMethod.RECOVERY_CODES:
                     await self._recovery_code_used(uow, user, now, cmd.origin)
-                pair = await issue_pair(
+                pair = await complete_sign_in(
                     uow,
                     self._tokens,
                     user,
                     now=now,
                     origin=cmd.origin,
                     new_device_window=self._new_device_window,
+                    mfa=method.value,
                 )
                 await uow.commit()
                 return Authenticated(user=user, tokens=pair)
@@ -154,23 +144,6 @@ class VerifyMfa:
         raise InvalidCode(context={"user_id": challenge.user_id, "failures": failures})
 
     @staticmethod
-    async def _live_challenge(
-        uow: UnitOfWork, token_digest: str, now: datetime
-    ) -> tuple[MfaChallenge, User]:
-        challenge = await uow.mfa_challenges.get(token_digest)
-        if challenge is None or challenge.used_at is not None or challenge.expires_at <= now:
-            raise InvalidToken(context={"reason": "mfa token"})
-        user = await uow.users.get(challenge.user_id)
-        if (
-            user is None
-            or not user.is_active
-            or not user.mfa_enabled
-            or user.token_version != challenge.user_stamp
-        ):
-            raise InvalidToken(context={"user_id": challenge.user_id, "reason": "changed"})
-        return challenge, user
-
-    @staticmethod
     async def _recovery_code_used(
         uow: UnitOfWork, user: User, now: datetime, origin: RequestOrigin
     ) -> None:
@@ -180,3 +153,23 @@ class VerifyMfa:
         )
         notice = security_notice("recovery_code_used", user, now, origin, remaining=str(remaining))
         await uow.outbox.add(notice, now)
+
+
+async def live_mfa_challenge(
+    uow: UnitOfWork, token_digest: str, now: datetime
+) -> tuple[MfaChallenge, User]:
+    """The unspent, unexpired challenge of an ``mfa_token`` and its user, while the
+    account is as it was when the password was given; else INVALID_TOKEN. Shared with a
+    passkey completing the second step (``passkeys.sign_in``)."""
+    challenge = await uow.mfa_challenges.get(token_digest)
+    if challenge is None or challenge.used_at is not None or challenge.expires_at <= now:
+        raise InvalidToken(context={"reason": "mfa token"})
+    user = await uow.users.get(challenge.user_id)
+    if (
+        user is None
+        or not user.is_active
+        or not user.mfa_enabled
+        or user.token_version != challenge.user_stamp
+    ):
+        raise InvalidToken(context={"user_id": challenge.user_id, "reason": "changed"})
+    return challenge, user

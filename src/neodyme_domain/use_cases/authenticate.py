@@ -182,10 +182,13 @@ class AuthenticateUser:
                     await uow.users.update(current)
                 if current.mfa_enabled:
                     mfa_token = await _challenge(uow, current, now)
+                    methods = [MfaMethod.TOTP, MfaMethod.RECOVERY_CODES]
+                    if await uow.passkeys.count_for(current.id):
+                        methods.append(MfaMethod.PASSKEY)
                     await uow.commit()
                     raise MfaRequired(
                         mfa_token=mfa_token,
-                        methods=[method.value for method in MfaMethod],
+                        methods=[method.value for method in methods],
                         expires_in=int(MFA_TOKEN_TTL.total_seconds()),
                         context={"user_id": current.id},
                     )

@@ -18,6 +18,7 @@ from neodyme import Accounts
 from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.memory import RecordingNotifier
 from neodyme_app.container import build_container
+from tests.support.authenticator import SoftAuthenticator
 
 PASSWORD = "SecurePassword123!"
 NEW_PASSWORD = "AnotherSecret456?"
@@ -382,3 +383,47 @@ async def test_two_factor_sign_in_in_process(accounts: Accounts, ada: neodyme.Re
     assert (await accounts.authenticate(email="ada@example.com", password=PASSWORD)).user
     with pytest.raises(neodyme.MfaNotEnabled):
         await accounts.reset_mfa(requester=accounts.operator(), user_id=user.id)
+
+
+async def test_passkeys_in_process(
+    accounts: Accounts, settings: neodyme.Settings, ada: neodyme.Registered
+) -> None:
+    authenticator = SoftAuthenticator(origin=settings.public_url)
+    options = await accounts.passkey_registration_options(user=ada.user, password=PASSWORD)
+    added = await accounts.add_passkey(
+        user=ada.user, credential=authenticator.create(options), name="Laptop"
+    )
+    assert await accounts.list_passkeys(user=ada.user) == [added]
+
+    options = await accounts.passkey_sign_in_options()
+    signed_in = await accounts.sign_in_with_passkey(credential=authenticator.get(options))
+    assert signed_in.user.id == ada.user.id
+
+    renamed = await accounts.rename_passkey(user=ada.user, passkey_id=added.id, name="Phone")
+    assert renamed.name == "Phone"
+    await accounts.remove_passkey(user=ada.user, passkey_id=added.id)
+    with pytest.raises(neodyme.PasskeyNotFound):
+        await accounts.remove_passkey(user=ada.user, passkey_id=added.id)
+    answer = authenticator.get(await accounts.passkey_sign_in_options())
+    with pytest.raises(neodyme.PasskeyRefused):
+        await accounts.sign_in_with_passkey(credential=answer)
+
+
+async def test_passkeys_answer_from_the_public_url_and_the_extra_origins_only(
+    settings: neodyme.Settings, notifier: RecordingNotifier, clock: ManualClock
+) -> None:
+    configured = replace(
+        settings, public_url="https://id.example", webauthn_origins="https://app.id.example"
+    )
+    with accounts_on(configured, notifier, clock) as accounts:
+        ada = await accounts.register(email="ada@example.com", full_name="Ada", password=PASSWORD)
+        for origin in ("https://id.example", "https://app.id.example"):
+            options = await accounts.passkey_registration_options(user=ada.user, password=PASSWORD)
+            answer = SoftAuthenticator(origin=origin).create(options)
+            assert (
+                await accounts.add_passkey(user=ada.user, credential=answer)
+            ).user_id == ada.user.id
+        options = await accounts.passkey_registration_options(user=ada.user, password=PASSWORD)
+        elsewhere = SoftAuthenticator(origin="https://evil.example").create(options)
+        with pytest.raises(neodyme.PasskeyInvalid):
+            await accounts.add_passkey(user=ada.user, credential=elsewhere)

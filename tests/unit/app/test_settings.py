@@ -68,6 +68,9 @@ def test_values_are_parsed_from_the_environment() -> None:
         ("NEODYME_OUTBOX_RETRY_SECONDS", "0"),
         ("NEODYME_OUTBOX_MAX_RETRY_SECONDS", "nan"),
         ("NEODYME_OUTBOX_LEASE_SECONDS", "-60"),
+        ("NEODYME_WEBAUTHN_ORIGINS", "app.example"),
+        ("NEODYME_WEBAUTHN_ORIGINS", "https://app.example/login"),
+        ("NEODYME_WEBAUTHN_ORIGINS", "ftp://app.example"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
@@ -76,6 +79,19 @@ def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
 
     assert variable in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_passkeys_belong_to_the_public_urls_host_and_origins() -> None:
+    settings = Settings.from_env(
+        {
+            "NEODYME_SECRET_KEY": SECRET,
+            "NEODYME_PUBLIC_URL": "https://id.example.com/base/",
+            "NEODYME_WEBAUTHN_ORIGINS": " https://app.id.example.com/ ,https://id.example.com:8443",
+        }
+    )
+    assert settings.public_host == "id.example.com"
+    assert settings.webauthn_origins == "https://app.id.example.com,https://id.example.com:8443"
+    assert Settings.from_env({"NEODYME_SECRET_KEY": SECRET}).public_host == "localhost"
 
 
 def test_production_refuses_a_short_secret() -> None:

@@ -28,6 +28,12 @@ API_ERROR_CODES = {
     "MFA_NOT_ENABLED",
     "MFA_SETUP_REQUIRED",
     "SESSION_NOT_FOUND",
+    # Where api.md's passkeys section is silent (docs/api.md says so):
+    "PASSKEY_INVALID",
+    "PASSKEY_REFUSED",
+    "INVALID_CHALLENGE",
+    "PASSKEY_ALREADY_REGISTERED",
+    "PASSKEY_NOT_FOUND",
 }
 """The error codes of api.md that the domain (rather than the framework) can raise."""
 

@@ -113,6 +113,11 @@ def test_authenticated_routes_name_the_scheme_and_document_401(document: Documen
         "GET /api/v1/users/{user_id}/sessions",
         "DELETE /api/v1/users/{user_id}/sessions",
         "DELETE /api/v1/users/{user_id}/sessions/{session_id}",
+        "POST /api/v1/auth/passkeys/register/options",
+        "POST /api/v1/auth/passkeys/register/verify",
+        "GET /api/v1/users/me/passkeys",
+        "PATCH /api/v1/users/me/passkeys/{passkey_id}",
+        "DELETE /api/v1/users/me/passkeys/{passkey_id}",
     }
     for label, operation in operations(document):
         if label in authenticated:
@@ -133,6 +138,7 @@ def test_only_routes_with_input_document_422(document: Document) -> None:
         "POST /api/v1/auth/request-verification",
         "GET /api/v1/users/me/sessions",
         "DELETE /api/v1/users/me/sessions",
+        "GET /api/v1/users/me/passkeys",
         "GET /health",
         "GET /health/ready",
     }
