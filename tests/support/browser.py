@@ -211,10 +211,9 @@ class PageWatch:
     security headers of the page contract. ``problems()`` lists them; a browser test fails
     at teardown if there is any.
 
-    Two console errors are Chromium's, not a page's, and are left out: "Failed to load
+    One console error is Chromium's, not a page's, and is left out: "Failed to load
     resource" for a document that was answered 4xx on purpose (a form re-shown with its
-    error, e.g. 401 for a wrong password; the document itself is checked like any other),
-    and for the /favicon.ico that Chromium asks for by itself when a page names no icon.
+    error, e.g. 401 for a wrong password; the document itself is checked like any other).
     """
 
     base_url: str
@@ -267,9 +266,7 @@ class PageWatch:
             self.documents.append(response)
 
     def _chromiums_own(self, source: str, text: str) -> bool:
-        return bool(self.FAILED_LOAD.match(text)) and (
-            source in self.refused_documents or source == f"{self.base_url}/favicon.ico"
-        )
+        return bool(self.FAILED_LOAD.match(text)) and source in self.refused_documents
 
     def problems(self) -> list[str]:
         """Everything wrong so far; reads the documents' headers (call before closing)."""
