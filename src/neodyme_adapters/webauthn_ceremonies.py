@@ -150,9 +150,9 @@ class PyWebAuthnCeremonies:
         except (ValueError, TypeError, KeyError):
             return None
 
-    def credential_id_of(self, answer: dict[str, object]) -> str | None:
+    def credential_id_of(self, answer: dict[str, object]) -> str:
         credential_id = answer.get("id")
-        return credential_id if isinstance(credential_id, str) and credential_id else None
+        return credential_id if isinstance(credential_id, str) else ""
 
 
 def _refusal(exc: Exception) -> PasskeyInvalid:

@@ -366,8 +366,9 @@ class WebAuthnCeremonies(Protocol):
         """The challenge an answer signed (from its client data), unverified: which
         stored challenge to check it against; None if the answer has none."""
 
-    def credential_id_of(self, answer: dict[str, object]) -> str | None:
-        """The credential id an answer names, unverified; None if it names none."""
+    def credential_id_of(self, answer: dict[str, object]) -> str:
+        """The credential id an answer names, unverified; "" if it names none (no
+        passkey has that id)."""
 
 
 class UnitOfWork(Protocol):

@@ -13,5 +13,9 @@ async def owned_passkey(uow: UnitOfWork, user: User, passkey_id: str) -> Passkey
     another user's alike, so that nobody learns of other accounts' passkeys."""
     passkey = await uow.passkeys.get(passkey_id)
     if passkey is None or passkey.user_id != user.id:
-        raise PasskeyNotFound(context={"user_id": user.id})
+        raise not_found(user)
     return passkey
+
+
+def not_found(user: User) -> PasskeyNotFound:
+    return PasskeyNotFound(context={"user_id": user.id})

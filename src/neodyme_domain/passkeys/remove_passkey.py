@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neodyme_domain.errors import PasskeyNotFound
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User
 from neodyme_domain.notices import security_notice
-from neodyme_domain.passkeys.owned import owned_passkey
+from neodyme_domain.passkeys.owned import not_found, owned_passkey
 from neodyme_domain.ports import Clock, UnitOfWork
 
 
@@ -34,7 +33,7 @@ class RemovePasskey:
         async with self._uow as uow:
             passkey = await owned_passkey(uow, cmd.user, cmd.passkey_id)
             if not await uow.passkeys.delete(passkey.id):
-                raise PasskeyNotFound(context={"user_id": cmd.user.id})  # removed meanwhile
+                raise not_found(cmd.user)  # removed meanwhile
             await uow.events.record(
                 SecurityEvent.of(
                     "passkey_removed",

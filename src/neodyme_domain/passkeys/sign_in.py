@@ -34,8 +34,9 @@ class PasskeySignIn:
 def counter_went_back(stored: int, reported: int) -> bool:
     """WebAuthn Level 2 section 6.1.1: when either counter is non-zero, a genuine
     authenticator reports more than last time; anything else suggests a cloned
-    credential. Authenticators without a counter (synced passkeys) report 0 forever."""
-    return (stored > 0 or reported > 0) and reported <= stored
+    credential. Authenticators without a counter (synced passkeys) report 0 forever.
+    (A stored 0 is never gone back from: whatever is reported is at least 0.)"""
+    return stored > 0 and reported <= stored
 
 
 class SignInWithPasskey:
@@ -122,11 +123,8 @@ class SignInWithPasskey:
         return Authenticated(user=user, tokens=pair)
 
     async def _registered(self, answer: dict[str, object], challenge: WebAuthnChallenge) -> Passkey:
-        credential_id = self._ceremonies.credential_id_of(answer)
         async with self._uow as uow:
-            passkey = (
-                None if credential_id is None else await uow.passkeys.by_credential(credential_id)
-            )
+            passkey = await uow.passkeys.by_credential(self._ceremonies.credential_id_of(answer))
         if passkey is None:
             raise PasskeyRefused(context={"reason": "unknown credential"})
         if challenge.user_id is not None and passkey.user_id != challenge.user_id:
@@ -163,8 +161,7 @@ class SignInWithPasskey:
                 raise InvalidToken()
             return waiting
         owner = await uow.users.get(passkey.user_id)
-        if owner is None:
-            raise PasskeyRefused(context={"reason": "user gone"})
+        assert owner is not None  # the passkey, just updated, holds a foreign key to it
         if not owner.is_active:
             raise AccountInactive(context={"user_id": owner.id})
         return owner

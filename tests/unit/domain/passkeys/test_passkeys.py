@@ -24,6 +24,7 @@ from neodyme_domain.errors import (
     PasskeyRefused,
     ValidationFailed,
 )
+from neodyme_domain.messages import RequestOrigin
 from neodyme_domain.mfa.second_factor import SecondFactor
 from neodyme_domain.mfa.verify_mfa import MfaVerification, VerifyMfa
 from neodyme_domain.model import User
@@ -33,14 +34,15 @@ from neodyme_domain.passkeys.begin_registration import (
     PasskeyOptionsRequest,
 )
 from neodyme_domain.passkeys.begin_sign_in import BeginPasskeySignIn, PasskeySignInRequest
+from neodyme_domain.passkeys.challenges import challenge_digest
 from neodyme_domain.passkeys.list_passkeys import ListPasskeys
-from neodyme_domain.passkeys.model import CHALLENGE_TTL, MAX_PASSKEY_NAME
+from neodyme_domain.passkeys.model import CHALLENGE_TTL, MAX_PASSKEY_NAME, Ceremony
 from neodyme_domain.passkeys.remove_passkey import PasskeyRemoval, RemovePasskey
 from neodyme_domain.passkeys.rename_passkey import PasskeyRename, RenamePasskey
 from neodyme_domain.passkeys.sign_in import PasskeySignIn, SignInWithPasskey, counter_went_back
 from neodyme_domain.use_cases import AuthenticateCommand, AuthenticateUser, Registered
 from neodyme_domain.use_cases.get_current_user import CurrentUserQuery, GetCurrentUser
-from tests.support.authenticator import SoftAuthenticator
+from tests.support.authenticator import SoftAuthenticator, b64url, unb64url
 from tests.unit.domain.helpers import PASSWORD, events_of, set_active
 from tests.unit.domain.passkeys.conftest import ORIGIN, RP, Enrolled
 
@@ -74,6 +76,7 @@ async def test_options_name_the_relying_party_the_user_and_what_is_registered(
     assert isinstance(user, dict)
     assert user["name"] == "alice@example.com"
     assert user["displayName"] == "Alice Liddell"
+    assert user["id"] == b64url(with_passkey.user.id.bytes)  # no e-mail address in it
     assert options["excludeCredentials"] == [
         {"id": with_passkey.passkey.credential_id, "type": "public-key"}
     ]
@@ -96,9 +99,11 @@ async def test_a_verified_answer_adds_the_passkey_records_it_and_tells_the_owner
     assert passkey.sign_count == 0
     assert passkey.transports == ("internal",)
     assert (passkey.backup_eligible, passkey.backed_up) == (False, False)
+    assert passkey.aaguid == "00000000-0000-0000-0000-000000000000"
     assert passkey.created_at == clock.now()
     assert passkey.last_used_at is None
     [added] = events_of(database, "passkey_added")
+    assert added.user_id == with_passkey.user.id
     assert added.data == {"passkey_id": passkey.id, "name": "Laptop"}
     assert "passkey_added" in _outbox_kinds(database)
     notice = next(e.message for e in database.outbox if e.message.kind == "passkey_added")
@@ -125,6 +130,23 @@ async def test_a_synced_passkey_is_recorded_as_backed_up(
     synced = SoftAuthenticator(origin=ORIGIN, counts=False)
     passkey = await add_passkey(PasskeyRegistration(alice.user, synced.create(options)))
     assert (passkey.backup_eligible, passkey.backed_up) == (True, True)
+
+
+async def test_the_options_keep_their_challenge_for_five_minutes(
+    begin_registration: BeginPasskeyRegistration,
+    alice: Registered,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    options = await begin_registration(PasskeyOptionsRequest(alice.user, PASSWORD))
+    [kept] = database.state.webauthn_challenges.values()
+    assert kept.challenge_digest == challenge_digest(unb64url(str(options["challenge"])))
+    assert (kept.created_at, kept.expires_at) == (clock.now(), clock.now() + CHALLENGE_TTL)
+    assert (kept.user_id, kept.ceremony, kept.used_at) == (
+        alice.user.id,
+        Ceremony.REGISTRATION,
+        None,
+    )
 
 
 async def test_the_options_need_the_password_again(
@@ -204,8 +226,9 @@ async def test_a_registration_challenge_expires(
 ) -> None:
     options = await begin_registration(PasskeyOptionsRequest(alice.user, PASSWORD))
     clock.advance(CHALLENGE_TTL)
-    with pytest.raises(InvalidChallenge):
+    with pytest.raises(InvalidChallenge) as refused:
         await add_passkey(PasskeyRegistration(alice.user, authenticator.create(options)))
+    assert refused.value.context == {"ceremony": "registration"}
 
 
 async def test_another_users_challenge_adds_nothing(
@@ -217,8 +240,9 @@ async def test_another_users_challenge_adds_nothing(
     database: MemoryDatabase,
 ) -> None:
     options = await begin_registration(PasskeyOptionsRequest(alice.user, PASSWORD))
-    with pytest.raises(InvalidChallenge):
+    with pytest.raises(InvalidChallenge) as refused:
         await add_passkey(PasskeyRegistration(bob.user, authenticator.create(options)))
+    assert refused.value.context == {"user_id": bob.user.id, "reason": "another user's"}
     assert await _passkeys(database, bob.user) == []
 
 
@@ -237,8 +261,9 @@ async def test_a_sign_in_challenge_does_not_register(
 async def test_an_answer_without_a_challenge_is_refused(
     add_passkey: AddPasskey, alice: Registered
 ) -> None:
-    with pytest.raises(InvalidChallenge):
+    with pytest.raises(InvalidChallenge) as refused:
         await add_passkey(PasskeyRegistration(alice.user, {"id": "x", "response": "nothing"}))
+    assert refused.value.context == {"reason": "no challenge in the answer"}
 
 
 async def test_a_credential_is_registered_once(
@@ -250,8 +275,9 @@ async def test_a_credential_is_registered_once(
 ) -> None:
     options = await begin_registration(PasskeyOptionsRequest(with_passkey.user, PASSWORD))
     again = authenticator.create(options, same_as=with_passkey.credential)
-    with pytest.raises(PasskeyAlreadyRegistered):
+    with pytest.raises(PasskeyAlreadyRegistered) as refused:
         await add_passkey(PasskeyRegistration(with_passkey.user, again))
+    assert refused.value.context == {"user_id": with_passkey.user.id}
     assert len(await _passkeys(database, with_passkey.user)) == 1
     assert len(events_of(database, "passkey_added")) == 1
 
@@ -260,8 +286,9 @@ async def test_a_credential_is_registered_once(
 async def test_a_passkey_name_is_a_short_line(
     add_passkey: AddPasskey, alice: Registered, name: str
 ) -> None:
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as refused:
         await add_passkey(PasskeyRegistration(alice.user, {}, name))
+    assert [each["field"] for each in refused.value.details["fields"]] == ["name"]
 
 
 # --- signing in --------------------------------------------------------------------------
@@ -303,6 +330,7 @@ async def test_a_passkey_without_a_counter_signs_in_again_and_again(
     begin_sign_in: BeginPasskeySignIn,
     sign_in: SignInWithPasskey,
     alice: Registered,
+    database: MemoryDatabase,
 ) -> None:
     synced = SoftAuthenticator(origin=ORIGIN, counts=False)
     options = await begin_registration(PasskeyOptionsRequest(alice.user, PASSWORD))
@@ -310,6 +338,8 @@ async def test_a_passkey_without_a_counter_signs_in_again_and_again(
     for _ in range(2):
         signed_in = await sign_in(await _passwordless(begin_sign_in, synced))
         assert signed_in.user.id == alice.user.id
+    [stored] = await ListPasskeys(uow=InMemoryUnitOfWork(database))(alice.user)
+    assert (stored.sign_count, stored.backed_up) == (0, True)
 
 
 @pytest.mark.parametrize(
@@ -329,8 +359,10 @@ async def test_an_assertion_that_does_not_verify_is_refused(
     database: MemoryDatabase,
     wrong: dict[str, object],
 ) -> None:
-    with pytest.raises(PasskeyRefused):
+    with pytest.raises(PasskeyRefused) as refused:
         await sign_in(await _passwordless(begin_sign_in, authenticator, **wrong))
+    assert refused.value.context["user_id"] == with_passkey.user.id
+    assert refused.value.context["reason"]  # py_webauthn's, for the log
     [stored] = await _passkeys(database, with_passkey.user)
     assert stored.sign_count == 0  # type: ignore[attr-defined]
     assert [e for e in events_of(database, "user_login") if "passkey_id" in e.data] == []
@@ -355,8 +387,9 @@ async def test_an_unknown_credential_is_refused(
 ) -> None:
     stranger = SoftAuthenticator(origin=ORIGIN)
     stranger.create(await begin_registration(PasskeyOptionsRequest(alice.user, PASSWORD)))
-    with pytest.raises(PasskeyRefused):
+    with pytest.raises(PasskeyRefused) as refused:
         await sign_in(await _passwordless(begin_sign_in, stranger))
+    assert refused.value.context == {"reason": "unknown credential"}
 
 
 async def test_an_assertion_is_accepted_once(
@@ -403,13 +436,19 @@ async def test_a_counter_that_goes_back_is_refused_and_recorded(
     authenticator: SoftAuthenticator,
     with_passkey: Enrolled,
     database: MemoryDatabase,
+    clock: ManualClock,
     reported: int,
 ) -> None:
     await sign_in(await _passwordless(begin_sign_in, authenticator, sign_count=3))
-    with pytest.raises(PasskeyRefused):
+    with pytest.raises(PasskeyRefused) as refused:
         await sign_in(await _passwordless(begin_sign_in, authenticator, sign_count=reported))
+    assert refused.value.context == {
+        "user_id": with_passkey.user.id,
+        "reason": "counter went back",
+    }
     [regressed] = events_of(database, "passkey_counter_regressed")
     assert regressed.user_id == with_passkey.user.id
+    assert regressed.occurred_at == clock.now()
     assert regressed.data == {
         "passkey_id": with_passkey.passkey.id,
         "stored": 3,
@@ -422,6 +461,7 @@ async def test_a_counter_that_goes_back_is_refused_and_recorded(
 def test_the_counter_rule_of_webauthn() -> None:
     assert not counter_went_back(0, 0)  # no counter on either side
     assert not counter_went_back(0, 1)
+    assert not counter_went_back(1, 2)
     assert not counter_went_back(4, 5)
     assert counter_went_back(5, 5)
     assert counter_went_back(5, 4)
@@ -436,8 +476,9 @@ async def test_an_inactive_account_is_told_so_once_its_passkey_verified(
     database: MemoryDatabase,
 ) -> None:
     await set_active(database, with_passkey.user.id, active=False)
-    with pytest.raises(AccountInactive):
+    with pytest.raises(AccountInactive) as refused:
         await sign_in(await _passwordless(begin_sign_in, authenticator))
+    assert refused.value.context == {"user_id": with_passkey.user.id}
 
 
 async def test_the_login_monitor_hears_of_passkey_sign_ins(
@@ -547,8 +588,9 @@ async def test_another_users_passkey_does_not_complete_a_login(
 
     options = await begin_sign_in(PasskeySignInRequest(mfa_token))
     answer = bobs.get(options, credential=bobs.credentials[bobs_passkey.credential_id])
-    with pytest.raises(PasskeyRefused):
+    with pytest.raises(PasskeyRefused) as refused:
         await sign_in(PasskeySignIn(answer))
+    assert refused.value.context == {"user_id": with_passkey.user.id, "reason": "another's"}
 
 
 async def test_a_second_step_needs_a_live_login_and_a_passkey(
@@ -562,8 +604,9 @@ async def test_a_second_step_needs_a_live_login_and_a_passkey(
         await begin_sign_in(PasskeySignInRequest("not a token"))
     await _turn_on_mfa(database, alice.user, clock)
     mfa_token = (await _mfa_token(authenticate_user)).mfa_token
-    with pytest.raises(PasskeyRefused):  # alice has no passkey
+    with pytest.raises(PasskeyRefused) as refused:  # alice has no passkey
         await begin_sign_in(PasskeySignInRequest(mfa_token))
+    assert refused.value.context == {"user_id": alice.user.id, "reason": "no passkey"}
 
 
 async def test_a_login_spent_meanwhile_is_not_completed_twice(
@@ -598,8 +641,9 @@ async def test_a_passkey_is_renamed_by_its_owner_only(
     )
     assert renamed.name == "Phone"
     assert [p.name for p in await list_passkeys(with_passkey.user)] == ["Phone"]
-    with pytest.raises(PasskeyNotFound):
+    with pytest.raises(PasskeyNotFound) as refused:
         await rename_passkey(PasskeyRename(bob.user, with_passkey.passkey.id, "Mine"))
+    assert refused.value.context == {"user_id": bob.user.id}
     with pytest.raises(PasskeyNotFound):
         await rename_passkey(PasskeyRename(with_passkey.user, "no-such-id", "Mine"))
 
@@ -620,6 +664,7 @@ async def test_a_removed_passkey_signs_in_no_more(
 
     assert await _passkeys(database, with_passkey.user) == []
     [removed] = events_of(database, "passkey_removed")
+    assert removed.user_id == with_passkey.user.id
     assert removed.data == {"passkey_id": with_passkey.passkey.id, "name": "Laptop"}
     notice = next(e.message for e in database.outbox if e.message.kind == "passkey_removed")
     assert 'the passkey named "Laptop" was removed' in notice.body
@@ -637,3 +682,28 @@ async def test_expired_challenges_are_cleared_as_new_ones_are_issued(
     clock.advance(CHALLENGE_TTL)
     await begin_sign_in(PasskeySignInRequest())
     assert len(database.state.webauthn_challenges) == 1
+
+
+async def test_a_passkey_sign_in_from_a_new_device_is_told_to_the_owner(
+    database: MemoryDatabase,
+    begin_sign_in: BeginPasskeySignIn,
+    authenticator: SoftAuthenticator,
+    with_passkey: Enrolled,
+    ceremonies: PyWebAuthnCeremonies,
+    tokens: JwtTokenService,
+    clock: ManualClock,
+    authenticate_user: AuthenticateUser,
+) -> None:
+    """As after a login with a password (the account's first sign-in is no new device)."""
+    await authenticate_user(AuthenticateCommand("alice@example.com", PASSWORD))
+    watchful = SignInWithPasskey(
+        uow=InMemoryUnitOfWork(database),
+        ceremonies=ceremonies,
+        tokens=tokens,
+        clock=clock,
+        new_device_window=timedelta(days=30),
+    )
+    elsewhere = RequestOrigin(client_ip="198.51.100.7", user_agent="Phone/1.0")
+    options = await begin_sign_in(PasskeySignInRequest())
+    await watchful(PasskeySignIn(authenticator.get(options), elsewhere))
+    assert "new_device_sign_in" in _outbox_kinds(database)
