@@ -1,7 +1,8 @@
 """Passkeys through the pages, with Chromium's virtual authenticator (the DevTools
 protocol's WebAuthn domain) standing in for the laptop's: added on /account, used to sign
-in from /login, then removed. The page's origin is http://localhost:<port>, a secure
-context whose host is the relying-party id (NEODYME_PUBLIC_URL's host)."""
+in from /login (and for the second step of a password sign-in, on /mfa), then removed.
+The page's origin is http://localhost:<port>, a secure context whose host is the
+relying-party id (NEODYME_PUBLIC_URL's host)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from typing import Any
 from playwright.sync_api import CDPSession, Page, expect
 
 from tests.e2e.api import PASSWORD, unique_email
-from tests.support.browser import at_account, expect_status, register, sign_out
+from tests.support.browser import (
+    at_account,
+    expect_status,
+    register,
+    sign_in,
+    sign_out,
+    turn_on_two_factor,
+)
 from tests.support.builders import a_person
 
 AUTHENTICATOR = {
@@ -67,3 +75,20 @@ def test_add_a_passkey_sign_in_with_it_then_remove_it(page: Page) -> None:
     expect_status(page, "Passkey removed")
     expect(remove).to_have_count(0)
     expect(passkeys.get_by_role("listitem").filter(has_text="Work laptop")).to_have_count(0)
+
+
+def test_a_passkey_completes_a_sign_in_that_asks_for_a_second_factor(page: Page) -> None:
+    email = unique_email("page-passkey-mfa")
+    register(page, a_person().full_name, email, PASSWORD)
+    turn_on_two_factor(page, PASSWORD)
+    VirtualAuthenticator(page)
+    passkeys = page.get_by_role("region", name="Passkeys")
+    passkeys.get_by_label("Password (to add a passkey)").fill(PASSWORD)
+    page.locator("#passkey-add").click()
+    expect_status(page, "added")
+
+    sign_out(page)
+    sign_in(page, email, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/mfa$"))
+    page.get_by_role("button", name="Use a passkey").click()
+    at_account(page)
