@@ -295,7 +295,9 @@ class AuthenticateUser:
 async def _challenge(uow: UnitOfWork, user: User, now: datetime) -> str:
     """A login waiting for its second factor: the token goes to the client, its digest
     into the store. The account's throttle state stays: only a completed second factor
-    clears it (a right password alone must not reset the count of wrong codes)."""
+    clears it (a right password alone must not reset the count of wrong codes). Expired
+    challenges go as a new one comes (an indexed range): no housekeeping job needed."""
+    await uow.mfa_challenges.purge_expired(now)
     token = new_one_time_token()
     await uow.mfa_challenges.add(
         MfaChallenge(

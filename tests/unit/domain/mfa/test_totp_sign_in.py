@@ -235,6 +235,19 @@ async def test_an_mfa_token_expires(
         await verify_mfa(by_code(token, code_now(enrolled.secret, clock)))
 
 
+async def test_expired_mfa_tokens_are_cleared_as_new_ones_are_issued(
+    authenticate_user: AuthenticateUser,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    enrolled: Enrolled,
+) -> None:
+    await mfa_token(authenticate_user)
+    await mfa_token(authenticate_user)
+    clock.advance(MFA_TOKEN_TTL)
+    await mfa_token(authenticate_user)
+    assert len(database.state.mfa_challenges) == 1
+
+
 async def test_a_password_change_kills_a_waiting_mfa_token(
     authenticate_user: AuthenticateUser,
     verify_mfa: VerifyMfa,
