@@ -19,7 +19,8 @@ from litestar.response import Template
 from neodyme_app.container import Container
 from neodyme_app.http.dependencies import ContainerDep, SignedIn
 from neodyme_app.pages.page_session import signed_in, take_notice
-from neodyme_app.pages.rendering import AnyRequest, render, see_other
+from neodyme_app.pages.rendering import AnyRequest, refusal, render, see_other
+from neodyme_domain.errors import DomainError
 from neodyme_domain.pagination import PageRequest
 from neodyme_domain.sessions.list_sessions import SessionsQuery
 from neodyme_domain.use_cases import SecurityEventsQuery
@@ -95,6 +96,20 @@ async def account_page(
         history=history,
         section=section,
         **context,
+    )
+
+
+async def refused_in(
+    request: AnyRequest,
+    container: Container,
+    visitor: CurrentSession,
+    section: str,
+    exc: DomainError,
+    **context: Any,
+) -> Template:
+    """The account page again, with the refusal of a section's form shown in that section."""
+    return await account_page(
+        request, container, visitor, section=section, **refusal(exc), **context
     )
 
 

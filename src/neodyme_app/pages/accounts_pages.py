@@ -16,9 +16,9 @@ from litestar import Controller, get, post
 from litestar.params import QueryParameter, URLEncodedBody
 
 from neodyme_app.http.dependencies import ContainerDep, Origin, SignedIn
-from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page
+from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page, refused_in
 from neodyme_app.pages.page_session import leave_notice, sign_in, sign_out
-from neodyme_app.pages.rendering import AnyRequest, refusal, refused, render, see_other
+from neodyme_app.pages.rendering import AnyRequest, refused, render, see_other
 from neodyme_domain.accounts.confirm_email_change import EmailChangeConfirmation
 from neodyme_domain.accounts.request_email_change import EmailChangeRequest
 from neodyme_domain.errors import DomainError, InvalidLink
@@ -225,9 +225,7 @@ class AccountForms(Controller):
         try:
             user = await container.update_profile()(command)
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section="profile", **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, "profile", exc)
         renamed = CurrentSession(user, signed_in.session_id)
         return await account_page(
             request, container, renamed, section="profile", success="Profile saved"
@@ -249,9 +247,7 @@ class AccountForms(Controller):
         try:
             await container.change_password()(command)
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section="password", **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, "password", exc)
         sign_out(request, "Your password was changed. Sign in again.")
         return see_other(request, "/login")
 
@@ -269,9 +265,7 @@ class AccountForms(Controller):
         try:
             await container.request_email_change()(change)
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section="email", **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, "email", exc)
         success = f"We sent a confirmation link to {data.new_email.strip()}"
         return await account_page(request, container, signed_in, section="email", success=success)
 
@@ -283,9 +277,7 @@ class AccountForms(Controller):
         try:
             await container.request_verification()(VerificationRequest(signed_in.user, origin))
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section="email", **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, "email", exc)
         return await account_page(request, container, signed_in, section="email", success=LINK_SENT)
 
     @post("/delete")
@@ -301,8 +293,6 @@ class AccountForms(Controller):
         try:
             await container.delete_account()(command)
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section="delete", **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, "delete", exc)
         sign_out(request, "Your account was deleted")
         return see_other(request, "/login")

@@ -15,9 +15,9 @@ from litestar import Controller, post
 from litestar.params import URLEncodedBody
 
 from neodyme_app.http.dependencies import ContainerDep, Origin, SignedIn
-from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page
+from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page, refused_in
 from neodyme_app.pages.page_session import signed_in as current_visitor
-from neodyme_app.pages.rendering import AnyRequest, refusal
+from neodyme_app.pages.rendering import AnyRequest
 from neodyme_domain.errors import DomainError
 from neodyme_domain.mfa.confirm_totp import TotpConfirmation
 from neodyme_domain.mfa.disable_totp import TotpDisableCommand
@@ -66,9 +66,7 @@ class MfaPages(Controller):
                 TotpSetupCommand(signed_in.user, data.password, origin)
             )
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc)
         return await account_page(
             request,
             container,
@@ -92,9 +90,7 @@ class MfaPages(Controller):
                 TotpConfirmation(signed_in.user, data.code, origin)
             )
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, confirming=True, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc, confirming=True)
         return await account_page(
             request,
             container,
@@ -117,9 +113,7 @@ class MfaPages(Controller):
         try:
             await container.disable_totp()(command)
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc)
         return await account_page(
             request,
             container,
@@ -143,9 +137,7 @@ class MfaPages(Controller):
                 RecoveryCodesRequest(signed_in.user, data.password, origin)
             )
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc)
         return await account_page(
             request,
             container,

@@ -20,9 +20,9 @@ from litestar.params import JSONBody, URLEncodedBody
 from neodyme_app.http.dependencies import ContainerDep, Origin, SignedIn
 from neodyme_app.http.errors import error_response, status_of
 from neodyme_app.http.passkeys_controller import PasskeyId
-from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page
+from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page, refused_in
 from neodyme_app.pages.page_session import leave_notice, sign_in
-from neodyme_app.pages.rendering import AnyRequest, refusal
+from neodyme_app.pages.rendering import AnyRequest
 from neodyme_app.pages.security_headers import security_headers
 from neodyme_app.pages.signin_pages import MFA_COOKIE, MFA_PATH, mfa_cookie
 from neodyme_domain.errors import DomainError, InvalidToken
@@ -116,9 +116,7 @@ class PasskeysPages(Controller):
                 PasskeyRename(signed_in.user, passkey_id, data.name)
             )
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc)
         success = f'Passkey renamed "{renamed.name}"'
         return await account_page(request, container, signed_in, section=SECTION, success=success)
 
@@ -134,9 +132,7 @@ class PasskeysPages(Controller):
         try:
             await container.remove_passkey()(PasskeyRemoval(signed_in.user, passkey_id, origin))
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc)
         return await account_page(
             request, container, signed_in, section=SECTION, success="Passkey removed"
         )

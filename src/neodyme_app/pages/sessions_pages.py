@@ -11,8 +11,8 @@ from litestar import Controller, post
 
 from neodyme_app.http.dependencies import ContainerDep, Origin, SignedIn
 from neodyme_app.http.sessions_controller import SessionId
-from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page
-from neodyme_app.pages.rendering import AnyRequest, refusal
+from neodyme_app.pages.account_page import SIGNED_IN_PAGE, account_page, refused_in
+from neodyme_app.pages.rendering import AnyRequest
 from neodyme_domain.errors import DomainError
 from neodyme_domain.sessions.end_other_sessions import EndOtherSessionsCommand
 from neodyme_domain.sessions.end_session import EndSessionCommand
@@ -38,9 +38,7 @@ class SessionsPages(Controller):
         try:
             await container.end_session()(EndSessionCommand(user, user.id, session_id, origin))
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc)
         return await account_page(
             request, container, signed_in, section=SECTION, success="Session ended"
         )
@@ -54,9 +52,7 @@ class SessionsPages(Controller):
         try:
             await container.end_other_sessions()(command)
         except DomainError as exc:
-            return await account_page(
-                request, container, signed_in, section=SECTION, **refusal(exc)
-            )
+            return await refused_in(request, container, signed_in, SECTION, exc)
         return await account_page(
             request,
             container,

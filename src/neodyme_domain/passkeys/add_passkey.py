@@ -9,7 +9,7 @@ from neodyme_domain.errors import InvalidChallenge, PasskeyAlreadyRegistered
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User, parse_label
 from neodyme_domain.notices import security_notice
-from neodyme_domain.passkeys.challenges import take_challenge
+from neodyme_domain.passkeys.challenges import issued_for, signed_challenge, spend_challenge
 from neodyme_domain.passkeys.model import MAX_PASSKEY_NAME, Ceremony, Passkey
 from neodyme_domain.ports import Clock, UnitOfWork, WebAuthnCeremonies
 from neodyme_domain.use_cases.fresh import fresh_copy
@@ -38,9 +38,11 @@ class AddPasskey:
     async def __call__(self, cmd: PasskeyRegistration) -> Passkey:
         name = None if cmd.name is None else parse_label(cmd.name, "name", MAX_PASSKEY_NAME)
         now = self._clock.now()
-        challenge, raw = await take_challenge(
-            self._uow, self._ceremonies, cmd.answer, Ceremony.REGISTRATION, now
-        )
+        raw = signed_challenge(self._ceremonies, cmd.answer)
+        async with self._uow as uow:
+            spent = await spend_challenge(uow, raw, now)
+            await uow.commit()
+        challenge = issued_for(spent, Ceremony.REGISTRATION)
         if challenge.user_id != cmd.user.id:
             raise InvalidChallenge(context={"user_id": cmd.user.id, "reason": "another user's"})
         credential = self._ceremonies.verify_registration(cmd.answer, challenge=raw)

@@ -47,22 +47,27 @@ async def issue_challenge(
     return challenge
 
 
-async def take_challenge(
-    uow: UnitOfWork,
-    ceremonies: WebAuthnCeremonies,
-    answer: dict[str, object],
-    ceremony: Ceremony,
-    now: datetime,
-) -> tuple[WebAuthnChallenge, bytes]:
-    """Spend the stored challenge ``answer`` signed, and commit: whatever the answer's
-    fate, its challenge is never answered again. INVALID_CHALLENGE if it names none, an
-    unknown, expired or spent one, or one issued for the other ceremony."""
+def signed_challenge(ceremonies: WebAuthnCeremonies, answer: dict[str, object]) -> bytes:
+    """The challenge ``answer`` signed (unverified: which stored one to spend);
+    INVALID_CHALLENGE if it names none."""
     challenge = ceremonies.challenge_of(answer)
     if challenge is None:
         raise InvalidChallenge(context={"reason": "no challenge in the answer"})
-    async with uow:
-        record = await uow.webauthn_challenges.take(challenge_digest(challenge), now)
-        await uow.commit()
+    return challenge
+
+
+async def spend_challenge(
+    uow: UnitOfWork, challenge: bytes, now: datetime
+) -> WebAuthnChallenge | None:
+    """Spend the stored ``challenge`` in ``uow``'s transaction, which the caller commits
+    whatever the answer's fate: a challenge is never answered again. None if it is
+    unknown, expired or spent."""
+    return await uow.webauthn_challenges.take(challenge_digest(challenge), now)
+
+
+def issued_for(record: WebAuthnChallenge | None, ceremony: Ceremony) -> WebAuthnChallenge:
+    """The spent challenge, if it was live and issued for ``ceremony``; else
+    INVALID_CHALLENGE."""
     if record is None or record.ceremony is not ceremony:
         raise InvalidChallenge(context={"ceremony": ceremony.value})
-    return record, challenge
+    return record

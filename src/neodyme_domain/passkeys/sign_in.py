@@ -10,7 +10,7 @@ from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.mfa.model import MfaMethod
 from neodyme_domain.mfa.verify_mfa import live_mfa_challenge
 from neodyme_domain.model import User
-from neodyme_domain.passkeys.challenges import take_challenge
+from neodyme_domain.passkeys.challenges import issued_for, signed_challenge, spend_challenge
 from neodyme_domain.passkeys.model import Ceremony, Passkey, VerifiedAssertion, WebAuthnChallenge
 from neodyme_domain.ports import (
     Clock,
@@ -84,10 +84,13 @@ class SignInWithPasskey:
 
     async def _sign_in(self, cmd: PasskeySignIn) -> Authenticated:
         now = self._clock.now()
-        challenge, raw = await take_challenge(
-            self._uow, self._ceremonies, cmd.answer, Ceremony.AUTHENTICATION, now
-        )
-        passkey = await self._registered(cmd.answer, challenge)
+        raw = signed_challenge(self._ceremonies, cmd.answer)
+        async with self._uow as uow:  # one read for both: the challenge and the passkey
+            spent = await spend_challenge(uow, raw, now)
+            named = await uow.passkeys.by_credential(self._ceremonies.credential_id_of(cmd.answer))
+            await uow.commit()
+        challenge = issued_for(spent, Ceremony.AUTHENTICATION)
+        passkey = self._registered(named, challenge)
         try:
             assertion = self._ceremonies.verify_authentication(
                 cmd.answer, challenge=raw, public_key=passkey.public_key
@@ -122,9 +125,10 @@ class SignInWithPasskey:
             await uow.commit()
         return Authenticated(user=user, tokens=pair)
 
-    async def _registered(self, answer: dict[str, object], challenge: WebAuthnChallenge) -> Passkey:
-        async with self._uow as uow:
-            passkey = await uow.passkeys.by_credential(self._ceremonies.credential_id_of(answer))
+    @staticmethod
+    def _registered(passkey: Passkey | None, challenge: WebAuthnChallenge) -> Passkey:
+        """The passkey the answer names, if one is registered and may answer
+        ``challenge``."""
         if passkey is None:
             raise PasskeyRefused(context={"reason": "unknown credential"})
         if challenge.user_id is not None and passkey.user_id != challenge.user_id:
