@@ -46,7 +46,7 @@ from neodyme_domain.messages import OutboxBacklog, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User, UserId
 from neodyme_domain.pagination import Page
 from neodyme_domain.passkeys.model import Passkey
-from neodyme_domain.tokens import TokenPair
+from neodyme_domain.tokens.model import TokenPair
 from neodyme_domain.use_cases import Authenticated, Delivery, Registered
 
 __all__ = [

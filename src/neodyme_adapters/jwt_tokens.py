@@ -21,7 +21,7 @@ import jwt
 from neodyme_domain.errors import InvalidToken
 from neodyme_domain.model import User, UserId
 from neodyme_domain.ports import Clock
-from neodyme_domain.tokens import AccessClaims, RefreshClaims
+from neodyme_domain.tokens.model import AccessClaims, RefreshClaims
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "type", "iss", "aud")

@@ -39,7 +39,7 @@ from neodyme_domain.passkeys.sign_in import PasskeySignIn
 from neodyme_domain.sessions.end_other_sessions import EndOtherSessionsCommand
 from neodyme_domain.sessions.end_session import EndSessionCommand
 from neodyme_domain.sessions.list_sessions import SessionsQuery, SessionView
-from neodyme_domain.tokens import TokenPair
+from neodyme_domain.tokens.model import TokenPair
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     Authenticated,

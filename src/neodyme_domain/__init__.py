@@ -40,7 +40,7 @@ from neodyme_domain.messages import (
 )
 from neodyme_domain.model import Email, User, UserId
 from neodyme_domain.passwords import BOOK_POLICY, PasswordPolicy
-from neodyme_domain.tokens import AccessClaims, RefreshClaims, RefreshTokenRecord, TokenPair
+from neodyme_domain.tokens.model import AccessClaims, RefreshClaims, RefreshTokenRecord, TokenPair
 
 __all__ = [
     "BOOK_POLICY",

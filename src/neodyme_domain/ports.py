@@ -27,7 +27,7 @@ from neodyme_domain.passkeys.model import (
 )
 from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
-from neodyme_domain.tokens import (
+from neodyme_domain.tokens.model import (
     AccessClaims,
     OneTimeTokenRecord,
     RefreshClaims,

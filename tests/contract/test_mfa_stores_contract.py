@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import User
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 from tests.contract.conftest import UowFactory
 
 START = datetime(2031, 5, 4, 10, 0, 0, 123456, tzinfo=UTC)

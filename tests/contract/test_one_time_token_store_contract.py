@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from neodyme_domain.model import User
-from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord
+from neodyme_domain.tokens.model import OneTimePurpose, OneTimeTokenRecord
 from tests.contract.conftest import UowFactory
 from tests.support.builders import a_one_time_token, utc_now
 

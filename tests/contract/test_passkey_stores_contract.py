@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from neodyme_domain.model import User
 from neodyme_domain.passkeys.model import Ceremony, Passkey, WebAuthnChallenge
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 from tests.contract.conftest import UowFactory
 from tests.support.builders import a_user
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from neodyme_domain.model import User
-from neodyme_domain.tokens import RefreshTokenRecord
+from neodyme_domain.tokens.model import RefreshTokenRecord
 from tests.contract.conftest import UowFactory
 from tests.support.builders import a_refresh_token, a_user, utc_now
 

@@ -24,7 +24,7 @@ from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_domain.errors import InvalidToken, ValidationFailed
 from neodyme_domain.model import Email, User, parse_full_name
-from neodyme_domain.tokens import AccessClaims, RefreshClaims
+from neodyme_domain.tokens.model import AccessClaims, RefreshClaims
 
 SECRET = "contract-test-secret-" + "0123456789abcdef" * 4  # >= 64 bytes: fine for HS512 too
 START = datetime(2030, 1, 1, 12, 0, 0, 250_000, tzinfo=UTC)

@@ -21,7 +21,7 @@ from neodyme_domain.messages import EmailMessage, SecurityEvent
 from neodyme_domain.model import Email, User, UserId
 from neodyme_domain.passwords import BOOK_POLICY
 from neodyme_domain.ports import Person
-from neodyme_domain.tokens import (
+from neodyme_domain.tokens.model import (
     OneTimePurpose,
     OneTimeTokenRecord,
     RefreshTokenRecord,

@@ -35,7 +35,7 @@ from neodyme_domain.passkeys.model import Passkey, WebAuthnChallenge
 from neodyme_domain.ports import UnitOfWork
 from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
-from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
+from neodyme_domain.tokens.model import OneTimeTokenRecord, RefreshTokenRecord
 
 
 @dataclass

@@ -20,7 +20,7 @@ from neodyme_domain.model import Email, User
 from neodyme_domain.passkeys.model import Ceremony, Passkey, WebAuthnChallenge
 from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
-from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord, RefreshTokenRecord
+from neodyme_domain.tokens.model import OneTimePurpose, OneTimeTokenRecord, RefreshTokenRecord
 
 
 def utc(value: datetime) -> datetime:

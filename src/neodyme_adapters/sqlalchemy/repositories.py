@@ -52,7 +52,7 @@ from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, Se
 from neodyme_domain.model import Email, User, UserId, new_id
 from neodyme_domain.pagination import Position
 from neodyme_domain.throttling import ThrottleState
-from neodyme_domain.tokens import OneTimeTokenRecord, RefreshTokenRecord
+from neodyme_domain.tokens.model import OneTimeTokenRecord, RefreshTokenRecord
 
 # The statements of the hot paths (every login, registration, welcome e-mail and
 # authenticated request), built once with bound parameters. Building a statement per call

@@ -20,7 +20,7 @@ from neodyme_domain.pagination import Page
 from neodyme_domain.passkeys.model import MAX_PASSKEY_NAME, Passkey
 from neodyme_domain.passwords import MAX_PASSWORD_LENGTH
 from neodyme_domain.sessions.list_sessions import SessionView
-from neodyme_domain.tokens import TokenPair
+from neodyme_domain.tokens.model import TokenPair
 
 # What the domain accepts, as patterns, so that the OpenAPI document says it and a client
 # (or the API fuzzer) can tell a valid request from an invalid one. msgspec enforces them

@@ -33,7 +33,7 @@ from neodyme_app.http.dependencies import ContainerDep, Origin
 from neodyme_app.pages.page_secrets import page_key
 from neodyme_app.pages.rendering import AnyRequest
 from neodyme_domain.errors import InvalidToken, TokenReused
-from neodyme_domain.tokens import TokenPair
+from neodyme_domain.tokens.model import TokenPair
 from neodyme_domain.use_cases import CurrentUserQuery, RefreshCommand
 from neodyme_domain.use_cases.get_current_user import CurrentSession
 

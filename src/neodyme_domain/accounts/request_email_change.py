@@ -10,7 +10,7 @@ from neodyme_domain.model import Email, User
 from neodyme_domain.notices import security_notice
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
 from neodyme_domain.reauthentication import confirm_password
-from neodyme_domain.tokens import OneTimePurpose
+from neodyme_domain.tokens.model import OneTimePurpose
 from neodyme_domain.use_cases.fresh import fresh_copy
 from neodyme_domain.use_cases.links import LinkSettings, issue_link
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 
 from neodyme_domain.mfa.model import RECOVERY_CODE_COUNT
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 GROUPS = 3

@@ -28,7 +28,7 @@ from neodyme_domain.throttling import (
     longest_wait,
     register_failure,
 )
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 from neodyme_domain.use_cases.authenticate import Authenticated
 
 

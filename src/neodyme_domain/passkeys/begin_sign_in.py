@@ -10,7 +10,7 @@ from neodyme_domain.model import UserId
 from neodyme_domain.passkeys.challenges import issue_challenge
 from neodyme_domain.passkeys.model import Ceremony
 from neodyme_domain.ports import Clock, UnitOfWork, WebAuthnCeremonies
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 
 
 @dataclass(frozen=True, slots=True)

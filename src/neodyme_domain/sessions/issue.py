@@ -15,7 +15,7 @@ from neodyme_domain.model import User
 from neodyme_domain.notices import security_notice
 from neodyme_domain.ports import TokenService, UnitOfWork
 from neodyme_domain.sessions.model import Session
-from neodyme_domain.tokens import RefreshTokenRecord, TokenPair, digest
+from neodyme_domain.tokens.model import RefreshTokenRecord, TokenPair, digest
 
 
 def new_family_id() -> str:

@@ -9,7 +9,7 @@ from neodyme_domain.model import User
 from neodyme_domain.ports import TokenService, UnitOfWork
 from neodyme_domain.sessions.issue import issue_pair
 from neodyme_domain.throttling import account_key_of
-from neodyme_domain.tokens import TokenPair
+from neodyme_domain.tokens.model import TokenPair
 
 
 async def complete_sign_in(

@@ -36,7 +36,7 @@ from neodyme_domain.throttling import (
     register_failure,
     starts_lockout,
 )
-from neodyme_domain.tokens import TokenPair, digest, new_one_time_token
+from neodyme_domain.tokens.model import TokenPair, digest, new_one_time_token
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,12 @@ from urllib.parse import quote
 from neodyme_domain.errors import InvalidLink
 from neodyme_domain.model import User
 from neodyme_domain.ports import UnitOfWork
-from neodyme_domain.tokens import OneTimePurpose, OneTimeTokenRecord, digest, new_one_time_token
+from neodyme_domain.tokens.model import (
+    OneTimePurpose,
+    OneTimeTokenRecord,
+    digest,
+    new_one_time_token,
+)
 
 PATHS = {
     OneTimePurpose.PASSWORD_RESET: "/reset-password",

@@ -8,7 +8,7 @@ from neodyme_domain.errors import InvalidToken
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.ports import Clock, TokenService, UnitOfWork
 from neodyme_domain.sessions.end import end_session
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 
 
 @dataclass(frozen=True, slots=True)

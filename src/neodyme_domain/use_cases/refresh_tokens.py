@@ -9,7 +9,7 @@ from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.ports import Clock, TokenService, UnitOfWork
 from neodyme_domain.sessions.end import end_session
 from neodyme_domain.sessions.issue import issue_pair
-from neodyme_domain.tokens import RefreshTokenRecord, TokenPair, digest
+from neodyme_domain.tokens.model import RefreshTokenRecord, TokenPair, digest
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from neodyme_domain.model import Email, User, parse_full_name
 from neodyme_domain.passwords import PasswordPolicy
 from neodyme_domain.ports import Clock, PasswordHasher, TokenService, UnitOfWork
 from neodyme_domain.sessions.issue import issue_pair
-from neodyme_domain.tokens import TokenPair
+from neodyme_domain.tokens.model import TokenPair
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from neodyme_domain.throttling import (
     register_failure,
     reset_key,
 )
-from neodyme_domain.tokens import OneTimePurpose
+from neodyme_domain.tokens.model import OneTimePurpose
 from neodyme_domain.use_cases.links import LinkSettings, issue_link
 
 

@@ -9,7 +9,7 @@ from neodyme_domain.notices import security_notice
 from neodyme_domain.passwords import PasswordPolicy
 from neodyme_domain.ports import Clock, PasswordHasher, UnitOfWork
 from neodyme_domain.sessions.end import end_all_sessions
-from neodyme_domain.tokens import OneTimePurpose
+from neodyme_domain.tokens.model import OneTimePurpose
 from neodyme_domain.use_cases.fresh import fresh_copy
 from neodyme_domain.use_cases.links import find_link_user, redeem_link
 

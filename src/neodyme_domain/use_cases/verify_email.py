@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User
 from neodyme_domain.ports import Clock, UnitOfWork
-from neodyme_domain.tokens import OneTimePurpose
+from neodyme_domain.tokens.model import OneTimePurpose
 from neodyme_domain.use_cases.links import redeem_link
 
 

@@ -21,7 +21,7 @@ import pytest
 from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.jwt_tokens import REQUIRED_CLAIMS, JwtTokenService
 from neodyme_domain.errors import InvalidToken
-from neodyme_domain.tokens import AccessClaims, RefreshClaims
+from neodyme_domain.tokens.model import AccessClaims, RefreshClaims
 from tests.unit.conftest import TEST_JWT_SECRET
 
 NOW = datetime(2090, 1, 1, 12, tzinfo=UTC)

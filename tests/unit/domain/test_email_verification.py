@@ -9,7 +9,7 @@ import pytest
 from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.memory import MemoryDatabase
 from neodyme_domain import InvalidLink, RequestOrigin, User
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 from neodyme_domain.use_cases import (
     ChangePassword,
     ChangePasswordCommand,

@@ -10,7 +10,7 @@ from neodyme_adapters.clock import ManualClock
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import MemoryDatabase
 from neodyme_domain import InvalidToken, RequestOrigin
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,

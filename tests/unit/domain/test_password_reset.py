@@ -25,7 +25,7 @@ from neodyme_domain import (
     WeakPassword,
 )
 from neodyme_domain.model import Email, User
-from neodyme_domain.tokens import OneTimePurpose, digest
+from neodyme_domain.tokens.model import OneTimePurpose, digest
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,

@@ -11,7 +11,7 @@ from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_domain import InvalidToken, TokenReused
 from neodyme_domain.messages import RequestOrigin
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,

@@ -30,7 +30,7 @@ from neodyme_adapters.common_passwords import common_passwords
 from neodyme_adapters.memory import RecordingNotifier
 from neodyme_app.config import Settings
 from neodyme_app.container import Container, build_container
-from neodyme_domain.tokens import OneTimePurpose
+from neodyme_domain.tokens.model import OneTimePurpose
 from tests.unit.http.conftest import PASSWORD, bearer, serving
 
 SECRET = "settings-in-effect-signing-secret-0123456789"

@@ -24,7 +24,7 @@ from neodyme_domain.accounts.confirm_email_change import (
     EmailChangeConfirmation,
 )
 from neodyme_domain.accounts.request_email_change import EmailChangeRequest, RequestEmailChange
-from neodyme_domain.tokens import OneTimePurpose, digest
+from neodyme_domain.tokens.model import OneTimePurpose, digest
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,

@@ -39,7 +39,7 @@ from neodyme_domain.mfa.reset_mfa import MfaResetCommand, ResetMfa
 from neodyme_domain.mfa.second_factor import SecondFactor, spend
 from neodyme_domain.mfa.setup_totp import SetupTotp, TotpSetupCommand
 from neodyme_domain.mfa.verify_mfa import MfaVerification, VerifyMfa
-from neodyme_domain.tokens import digest
+from neodyme_domain.tokens.model import digest
 from neodyme_domain.use_cases import (
     AuthenticateCommand,
     AuthenticateUser,
