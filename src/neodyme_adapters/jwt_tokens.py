@@ -1,4 +1,7 @@
-"""Access and refresh tokens as JWTs signed with HS256 (PyJWT).
+"""Access and refresh tokens as JWTs (PyJWT): signed with HS256 and the secret key, or,
+given a ``KeyRing``, access tokens signed with its current EdDSA / ES256 key and named by
+its ``kid`` (refresh tokens stay HS256: only neodyme reads them, see
+``tokens.signing_keys``).
 
 Decoding pins the algorithm (no ``alg: none``, no algorithm confusion), requires every
 claim we rely on, checks issuer and audience, and refuses a token of the other type, so an
@@ -18,6 +21,7 @@ from typing import Any
 
 import jwt
 
+from neodyme_adapters.key_ring import KeyRing
 from neodyme_domain.errors import InvalidToken
 from neodyme_domain.model import User, UserId
 from neodyme_domain.ports import Clock
@@ -38,8 +42,11 @@ class JwtTokenService:
         access_ttl: timedelta = timedelta(minutes=15),
         refresh_ttl: timedelta = timedelta(days=30),
         leeway: timedelta = timedelta(0),
+        ring: KeyRing | None = None,
     ) -> None:
-        """``leeway`` defaults to none: the app passes ``NEODYME_JWT_LEEWAY``."""
+        """``leeway`` defaults to none: the app passes ``NEODYME_JWT_LEEWAY``. With a
+        ``ring``, access tokens are asymmetric, and one without a ``kid`` the ring
+        publishes is refused."""
         if leeway < timedelta(0):
             raise ValueError("leeway must not be negative")
         self._secret = secret
@@ -49,6 +56,7 @@ class JwtTokenService:
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
         self._leeway = leeway.total_seconds()
+        self._ring = ring
 
     @property
     def access_ttl(self) -> timedelta:
@@ -70,6 +78,7 @@ class JwtTokenService:
             },
             now,
             now + self._access_ttl,
+            asymmetric=self._ring is not None,
         )
 
     def issue_refresh(
@@ -79,10 +88,11 @@ class JwtTokenService:
             {"sub": str(user_id), "type": "refresh", "jti": token_id, "fam": family_id},
             now,
             expires_at,
+            asymmetric=False,
         )
 
     def decode_access(self, token: str) -> AccessClaims:
-        claims = self._decode(token, "access")
+        claims = self._decode(token, "access", asymmetric=self._ring is not None)
         permissions = claims.get("permissions")
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise InvalidToken()
@@ -97,12 +107,13 @@ class JwtTokenService:
             permissions=tuple(permissions),
             token_id=str(claims["jti"]),
             expires_at=_timestamp(claims["exp"]),
+            issued_at=_timestamp(claims["iat"]),
             token_version=version,
             session_id=session_id,
         )
 
     def decode_refresh(self, token: str) -> RefreshClaims:
-        claims = self._decode(token, "refresh")
+        claims = self._decode(token, "refresh", asymmetric=False)
         family = claims.get("fam")
         if not isinstance(family, str) or not family:
             raise InvalidToken()
@@ -113,7 +124,14 @@ class JwtTokenService:
             expires_at=_timestamp(claims["exp"]),
         )
 
-    def _encode(self, claims: dict[str, Any], now: datetime, expires_at: datetime) -> str:
+    def _encode(
+        self,
+        claims: dict[str, Any],
+        now: datetime,
+        expires_at: datetime,
+        *,
+        asymmetric: bool = False,
+    ) -> str:
         payload = {
             **claims,
             "iss": self._issuer,
@@ -121,14 +139,41 @@ class JwtTokenService:
             "iat": int(now.timestamp()),
             "exp": int(expires_at.timestamp()),
         }
-        return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+        if not asymmetric:
+            return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+        signer = self._ring.signer(now) if self._ring is not None else None
+        if signer is None:  # the server loads a key before it serves (EnsureSigningKey)
+            raise RuntimeError("no signing key is loaded")
+        return jwt.encode(
+            payload, signer.private_key, algorithm=signer.algorithm, headers={"kid": signer.kid}
+        )
 
-    def _decode(self, token: str, expected_type: str) -> dict[str, Any]:
+    def _verifying_key(self, token: str, asymmetric: bool) -> tuple[Any, str]:
+        """The key and the one algorithm a token may be checked with: the published key
+        its ``kid`` names (so an HS256 token "signed" with a public key cannot pass), or
+        the secret."""
+        if not asymmetric:
+            return self._secret, ALGORITHM
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(context={"reason": type(exc).__name__}) from exc
+        key = None
+        if isinstance(kid, str) and self._ring is not None:
+            key = self._ring.verifier(kid, self._clock.now())
+        if key is None:
+            raise InvalidToken(context={"reason": "unknown key"})
+        return key, key.algorithm_name
+
+    def _decode(
+        self, token: str, expected_type: str, *, asymmetric: bool = False
+    ) -> dict[str, Any]:
+        key, algorithm = self._verifying_key(token, asymmetric)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._secret,
-                algorithms=[ALGORITHM],
+                key,
+                algorithms=[algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
                 # PyJWT would judge exp, iat and nbf by the wall clock; they are judged below

@@ -16,7 +16,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neodyme_app.config import PREFIX, Settings, SettingsError, settings_table
+from neodyme_app.config import (
+    PREFIX,
+    Settings,
+    SettingsError,
+    introspection_client_id,
+    settings_table,
+)
 
 if TYPE_CHECKING:
     from neodyme_app.container import Container
@@ -253,6 +259,62 @@ def _mfa_new_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from neodyme_domain.tokens.signing_keys import SigningAlgorithm
+
+    algorithm = SigningAlgorithm(args.algorithm) if args.algorithm else settings.signing_algorithm
+    if algorithm is None:
+        print(
+            f"neodyme: {PREFIX}JWT_ALGORITHM is HS256, which has no keys to rotate: set it to"
+            " EdDSA or ES256 (or pass --algorithm)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_SETTINGS
+
+    from neodyme_app.outbox_dispatcher import duration_text
+
+    async def rotate(container: Container) -> str:
+        key = await container.rotate_signing_key()(algorithm)
+        wait = duration_text(key.active_from - container.clock().now())
+        return (
+            f"added key {key.kid} ({key.algorithm}), published now; it signs from"
+            f" {key.active_from:%Y-%m-%d %H:%M:%S} UTC (in {wait}), once every server holds it."
+            " The keys it replaces verify until their last token expires."
+        )
+
+    return _with_neodyme(settings, rotate, deliver=False)
+
+
+def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
+    async def list_keys(container: Container) -> str:
+        statuses = await container.list_signing_keys()()
+        if not statuses:
+            return "no signing keys (HS256 signs with NEODYME_SECRET_KEY)"
+        lines = [f"{'kid':<44} {'alg':<6} {'state':<10} {'active from (UTC)':<20} retires at (UTC)"]
+        for status in statuses:
+            key = status.key
+            retires = f"{status.retires_at:%Y-%m-%d %H:%M:%S}" if status.retires_at else "-"
+            lines.append(
+                f"{key.kid:<44} {key.algorithm:<6} {status.state:<10}"
+                f" {key.active_from:%Y-%m-%d %H:%M:%S}  {retires}"
+            )
+        return "\n".join(lines)
+
+    return _with_neodyme(settings, list_keys, deliver=False)
+
+
+def _introspection_new_client(settings: Settings, args: argparse.Namespace) -> int:
+    import hashlib
+    import secrets
+
+    secret = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    print(f"client id:     {args.client_id}")
+    print(f"client secret: {secret}   (shown once: give it to the resource server)")
+    print(f"add to {PREFIX}INTROSPECTION_CLIENTS (comma-separated): {args.client_id}:{digest}")
+    return 0
+
+
 Seeded = tuple[str, "list[Credentials]"]
 """What a seeding prints, and the credentials of the accounts it made."""
 
@@ -430,6 +492,34 @@ def build_parser() -> argparse.ArgumentParser:
     mfa.add_parser(
         "reseal", help="re-encrypt every TOTP secret under the first NEODYME_ENCRYPTION_KEYS key"
     ).set_defaults(run=_mfa_reseal)
+
+    keys = commands.add_parser(
+        "keys", help="the keys of EdDSA / ES256 access tokens (NEODYME_JWT_ALGORITHM)"
+    ).add_subparsers(dest="keys_command", required=True)
+    rotate = keys.add_parser(
+        "rotate",
+        help="add a signing key: published now, signing after NEODYME_JWT_KEY_PUBLISH_SECONDS;"
+        " the old ones retire once their tokens have expired",
+    )
+    rotate.add_argument(
+        "--algorithm",
+        choices=["EdDSA", "ES256"],
+        help="the new key's algorithm (default: NEODYME_JWT_ALGORITHM's)",
+    )
+    rotate.set_defaults(run=_keys_rotate)
+    keys.add_parser("list", help="the signing keys and their states").set_defaults(run=_keys_list)
+
+    introspection = commands.add_parser(
+        "introspection", help="resource servers allowed to introspect tokens"
+    ).add_subparsers(dest="introspection_command", required=True)
+    new_client = introspection.add_parser(
+        "new-client",
+        help="print a new client secret and its NEODYME_INTROSPECTION_CLIENTS entry",
+    )
+    new_client.add_argument(
+        "client_id", type=introspection_client_id, help="1-64 letters, digits, '.', '_' or '-'"
+    )
+    new_client.set_defaults(run=_introspection_new_client)
 
     seed = commands.add_parser(
         "seed",

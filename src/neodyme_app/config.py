@@ -14,6 +14,7 @@ import difflib
 import ipaddress
 import math
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -35,6 +36,7 @@ from neodyme_adapters.smtp_notifier import tls_context
 from neodyme_adapters.sqlalchemy.engine import to_async_url
 from neodyme_domain.passwords import PolicyProfile
 from neodyme_domain.throttling import LoginLimits, ThrottleLimits
+from neodyme_domain.tokens.signing_keys import SigningAlgorithm
 from neodyme_domain.use_cases.deliver_outbox import MAX_ATTEMPTS
 
 PREFIX = "NEODYME_"
@@ -62,6 +64,16 @@ class SmtpTls(StrEnum):
     NONE = "none"
     STARTTLS = "starttls"
     TLS = "tls"
+
+
+class JwtAlgorithm(StrEnum):
+    """How access tokens are signed: ``HS256`` with the secret key (one service), or by an
+    asymmetric key that other services verify with the JWKS (``EdDSA``: Ed25519, the
+    smallest and fastest; ``ES256``: P-256, for verifiers without Ed25519)."""
+
+    HS256 = "HS256"
+    EDDSA = "EdDSA"
+    ES256 = "ES256"
 
 
 class EmailBackend(StrEnum):
@@ -108,6 +120,34 @@ def _jwt_leeway(raw: str) -> int:
     if value > MAX_JWT_LEEWAY:
         raise ValueError(f"must be at most {MAX_JWT_LEEWAY} seconds")
     return value
+
+
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def introspection_client_id(raw: str) -> str:
+    if not _CLIENT_ID.fullmatch(raw):
+        raise ValueError("a client id is 1-64 letters, digits, '.', '_' or '-'")
+    return raw
+
+
+def _introspection_clients(raw: str) -> str:
+    """Comma-separated ``client_id:sha256-hex-of-its-secret`` (``neodyme introspection
+    new-client``), normalised."""
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    seen: set[str] = set()
+    for entry in entries:
+        client_id, _, digest = entry.partition(":")
+        if not _CLIENT_ID.fullmatch(client_id) or not _SHA256_HEX.fullmatch(digest):
+            raise ValueError(
+                "expected comma-separated client_id:sha256-hex entries"
+                " (neodyme introspection new-client NAME prints one)"
+            )
+        if client_id in seen:
+            raise ValueError(f"client {client_id} is named twice")
+        seen.add(client_id)
+    return ",".join(entries)
 
 
 def _port(raw: str) -> int:
@@ -241,6 +281,24 @@ class Settings:
         _jwt_leeway,
         "seconds of clock difference allowed when checking a token's `iat`, `nbf` and `exp`"
         f" (0-{MAX_JWT_LEEWAY}), for servers whose clocks differ a little",
+    )
+    jwt_algorithm: JwtAlgorithm = _setting(
+        JwtAlgorithm.HS256,
+        JwtAlgorithm,
+        "HS256, EdDSA or ES256: how access tokens are signed; EdDSA/ES256 publish the keys at"
+        ' /.well-known/jwks.json for other services (docs/security.md, "Signing keys")',
+    )
+    jwt_key_publish_seconds: int = _setting(
+        60,
+        _positive_int,
+        "EdDSA/ES256: a rotated key is published this long before it signs; each server"
+        " reloads the keys three times within it",
+    )
+    introspection_clients: str = _setting(
+        "",
+        _introspection_clients,
+        "resource servers allowed to call POST /api/v1/auth/introspect, as comma-separated"
+        " `client_id:sha256-of-secret` (`neodyme introspection new-client NAME`)",
     )
     email_backend: EmailBackend = _setting(
         EmailBackend.AUTO,
@@ -415,6 +473,36 @@ class Settings:
     @property
     def refresh_ttl(self) -> timedelta:
         return timedelta(seconds=self.refresh_token_ttl)
+
+    @property
+    def signing_algorithm(self) -> SigningAlgorithm | None:
+        """The asymmetric algorithm of access tokens; None for HS256."""
+        if self.jwt_algorithm is JwtAlgorithm.HS256:
+            return None
+        return SigningAlgorithm(self.jwt_algorithm.value)
+
+    @property
+    def key_lifetime(self) -> timedelta:
+        """How long a superseded signing key verifies: a token it signed last lives this
+        long (the access-token lifetime, plus the leeway its expiry is given)."""
+        return self.access_ttl + timedelta(seconds=self.jwt_leeway)
+
+    @property
+    def key_publish_ahead(self) -> timedelta:
+        return timedelta(seconds=self.jwt_key_publish_seconds)
+
+    @property
+    def key_reload_seconds(self) -> float:
+        """Each server reloads its keys three times within the publishing delay, and the
+        JWKS may be cached as long: a new key reaches every process and cache before it
+        signs."""
+        return self.jwt_key_publish_seconds / 3
+
+    @property
+    def introspection_digests(self) -> dict[str, str]:
+        """Client id to the SHA-256 hex digest of its secret."""
+        pairs = (entry.partition(":") for entry in self.introspection_clients.split(",") if entry)
+        return {client_id: digest for client_id, _, digest in pairs}
 
     @property
     def new_device_window(self) -> timedelta | None:

@@ -17,9 +17,11 @@ from neodyme_adapters.clock import SystemClock
 from neodyme_adapters.common_passwords import common_passwords
 from neodyme_adapters.fernet_box import FernetSecretBox, derived_key
 from neodyme_adapters.jwt_tokens import JwtTokenService
+from neodyme_adapters.key_ring import KeyRing
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
 from neodyme_adapters.prometheus_metrics import PrometheusMetrics
 from neodyme_adapters.qr_svg import SegnoQrCodes
+from neodyme_adapters.signing_keys import JoseKeyMaker
 from neodyme_adapters.smtp_notifier import ConsoleNotifier, SmtpNotifier
 from neodyme_adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
 from neodyme_adapters.totp import PyotpTotp
@@ -48,6 +50,10 @@ from neodyme_domain.sessions.end_other_sessions import EndOtherSessions
 from neodyme_domain.sessions.end_session import EndSession
 from neodyme_domain.sessions.list_sessions import ListSessions
 from neodyme_domain.throttling import LoginLimits
+from neodyme_domain.tokens.ensure_signing_key import EnsureSigningKey
+from neodyme_domain.tokens.introspect_token import IntrospectToken
+from neodyme_domain.tokens.list_signing_keys import ListSigningKeys
+from neodyme_domain.tokens.rotate_signing_key import RotateSigningKey
 from neodyme_domain.use_cases import (
     AuthenticateUser,
     ChangePassword,
@@ -121,6 +127,14 @@ def _secret_box(settings: Settings) -> FernetSecretBox:
     )
 
 
+def _key_ring(settings: Settings, box: FernetSecretBox) -> KeyRing | None:
+    """The signing keys a process holds, when access tokens are asymmetric; loaded and
+    kept fresh by ``neodyme_app.key_ring_refresh``."""
+    if settings.signing_algorithm is None:
+        return None
+    return KeyRing(box, settings.key_lifetime)
+
+
 def _ceremonies(settings: Settings) -> PyWebAuthnCeremonies:
     """The relying party is PUBLIC_URL's host, its pages PUBLIC_URL's origin and the extra
     ones of NEODYME_WEBAUTHN_ORIGINS (see neodyme_adapters.webauthn_ceremonies)."""
@@ -183,8 +197,11 @@ class Container(containers.DeclarativeContainer):
         queue_limit=settings.provided.hash_queue_limit,
         observer=metrics,
     )
+    key_ring = providers.Singleton(_key_ring, settings, secret_box)
+    key_maker = providers.Singleton(JoseKeyMaker)
     tokens = providers.Singleton(
         JwtTokenService,
+        ring=key_ring,
         secret=settings.provided.secret_key,
         clock=clock,
         issuer=settings.provided.jwt_issuer,
@@ -291,6 +308,27 @@ class Container(containers.DeclarativeContainer):
     outbox_status = providers.Factory(OutboxStatus, uow=reader)
     retry_outbox = providers.Factory(RetryOutbox, uow=uow, clock=clock)
     logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
+    rotate_signing_key = providers.Factory(
+        RotateSigningKey,
+        uow=uow,
+        maker=key_maker,
+        box=secret_box,
+        clock=clock,
+        lifetime=settings.provided.key_lifetime,
+        publish_ahead=settings.provided.key_publish_ahead,
+    )
+    ensure_signing_key = providers.Factory(EnsureSigningKey, uow=uow, rotate=rotate_signing_key)
+    introspect_token = providers.Factory(
+        IntrospectToken,
+        uow=uow,
+        current_user=get_current_user,
+        clients=settings.provided.introspection_digests,
+        clock=clock,
+        limits=login_limits.provided.address,
+    )
+    list_signing_keys = providers.Factory(
+        ListSigningKeys, uow=reader, clock=clock, lifetime=settings.provided.key_lifetime
+    )
     change_password = providers.Factory(
         ChangePassword, uow=uow, hasher=hasher, policy=password_policy, clock=clock
     )

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from neodyme_adapters.sqlalchemy import upgrade
 from neodyme_app.config import Settings
 from neodyme_app.container import Container, build_container
+from neodyme_app.key_ring_refresh import KeyRingRefresh
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 
 
@@ -33,11 +34,14 @@ async def open_neodyme(
         await asyncio.to_thread(upgrade, settings.database_url)
     container = build_container(settings)
     container.hasher()  # its dummy hash made now, not by the first unknown-address login
+    keys = KeyRingRefresh(container)
     try:
+        await keys.start()
         yield container
         if deliver:
             await OutboxDispatcher.drain(container.deliver_outbox)
     finally:
+        await keys.stop()
         if not settings.uses_memory_storage:
             await container.engine().dispose()
         container.hasher().close()

@@ -78,6 +78,13 @@ class AccountInactive(DomainError):
     default_message = "This account is inactive"
 
 
+class InvalidClient(DomainError):
+    """A resource server's id or secret (introspection) is wrong: one message for both."""
+
+    code = "INVALID_CLIENT"
+    default_message = "Unknown client or wrong secret"
+
+
 class InvalidToken(DomainError):
     code = "INVALID_TOKEN"
     default_message = "The token is invalid or expired"

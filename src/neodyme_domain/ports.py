@@ -33,6 +33,7 @@ from neodyme_domain.tokens.model import (
     RefreshClaims,
     RefreshTokenRecord,
 )
+from neodyme_domain.tokens.signing_keys import KeyMaterial, SigningAlgorithm, SigningKey
 
 
 class Clock(Protocol):
@@ -371,6 +372,27 @@ class WebAuthnCeremonies(Protocol):
         passkey has that id)."""
 
 
+# --- tokens ----------------------------------------------------------------------------
+
+
+class SigningKeyStore(Protocol):
+    """The asymmetric keys that sign access tokens (``tokens.signing_keys``)."""
+
+    async def add(self, key: SigningKey) -> bool:
+        """Store the key; False (nothing stored) if its generation is taken."""
+
+    async def all(self) -> list[SigningKey]:
+        """Every stored key, oldest generation first."""
+
+    async def delete(self, kids: Sequence[str]) -> None: ...
+
+
+class KeyMaker(Protocol):
+    """Fresh asymmetric key pairs (a cryptography library's job, not the domain's)."""
+
+    def make(self, algorithm: SigningAlgorithm) -> KeyMaterial: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Entering opens it; leaving without ``commit`` rolls it back.
 
@@ -413,6 +435,9 @@ class UnitOfWork(Protocol):
 
     @property
     def webauthn_challenges(self) -> WebAuthnChallengeStore: ...
+
+    @property
+    def signing_keys(self) -> SigningKeyStore: ...
 
     async def __aenter__(self) -> Self: ...
 

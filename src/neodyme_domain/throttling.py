@@ -182,6 +182,12 @@ def reset_key(client_ip: str | None) -> str | None:
     return None if group is None else "reset:" + group
 
 
+def introspection_key(client_ip: str | None) -> str | None:
+    """The key of one client address's failed resource-server authentications."""
+    group = _address_group(client_ip)
+    return None if group is None else "introspect:" + group
+
+
 def _address_group(client_ip: str | None) -> str | None:
     if not client_ip:
         return None

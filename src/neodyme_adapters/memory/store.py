@@ -26,6 +26,7 @@ from neodyme_adapters.memory.mfa import (
 )
 from neodyme_adapters.memory.passkeys import InMemoryPasskeyStore, InMemoryWebAuthnChallengeStore
 from neodyme_adapters.memory.sessions import InMemorySessionStore
+from neodyme_adapters.memory.tokens import InMemorySigningKeyStore
 from neodyme_domain.errors import EmailAlreadyExists
 from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
@@ -36,6 +37,7 @@ from neodyme_domain.ports import UnitOfWork
 from neodyme_domain.sessions.model import Session
 from neodyme_domain.throttling import ThrottleState
 from neodyme_domain.tokens.model import OneTimeTokenRecord, RefreshTokenRecord
+from neodyme_domain.tokens.signing_keys import SigningKey
 
 
 @dataclass
@@ -54,6 +56,7 @@ class MemoryState:
     mfa_challenges: dict[str, MfaChallenge] = field(default_factory=dict)
     passkeys: dict[str, Passkey] = field(default_factory=dict)
     webauthn_challenges: dict[str, WebAuthnChallenge] = field(default_factory=dict)
+    signing_keys: dict[int, SigningKey] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Users are mutable entities: copy them so an uncommitted change cannot leak.
@@ -71,6 +74,7 @@ class MemoryState:
             mfa_challenges=dict(self.mfa_challenges),
             passkeys=dict(self.passkeys),
             webauthn_challenges=dict(self.webauthn_challenges),
+            signing_keys=dict(self.signing_keys),
         )
 
 
@@ -328,6 +332,7 @@ class InMemoryUnitOfWork:
     mfa_challenges: InMemoryMfaChallengeStore
     passkeys: InMemoryPasskeyStore
     webauthn_challenges: InMemoryWebAuthnChallengeStore
+    signing_keys: InMemorySigningKeyStore
 
     def __init__(
         self,
@@ -389,6 +394,7 @@ class InMemoryUnitOfWork:
         self.mfa_challenges = InMemoryMfaChallengeStore(state.mfa_challenges)
         self.passkeys = InMemoryPasskeyStore(state.passkeys)
         self.webauthn_challenges = InMemoryWebAuthnChallengeStore(state.webauthn_challenges)
+        self.signing_keys = InMemorySigningKeyStore(state.signing_keys)
 
 
 if TYPE_CHECKING:

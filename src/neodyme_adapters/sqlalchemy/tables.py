@@ -266,3 +266,16 @@ webauthn_challenges = Table(
     Column("expires_at", UtcDateTime(), nullable=False, index=True),
     Column("used_at", UtcDateTime(), nullable=True),
 )
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    # The primary key: two rotations at once cannot both add the next generation.
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("kid", String(64), nullable=False, unique=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("sealed_private_key", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("active_from", UtcDateTime(), nullable=False),
+)

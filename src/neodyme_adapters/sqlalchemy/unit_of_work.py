@@ -37,6 +37,7 @@ from neodyme_adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
 )
 from neodyme_adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from neodyme_adapters.sqlalchemy.tokens import SqlAlchemySigningKeyStore
 from neodyme_domain.errors import ServiceUnavailable
 from neodyme_domain.ports import UnitOfWork
 
@@ -95,6 +96,7 @@ class SqlAlchemyUnitOfWork:
     mfa_challenges: SqlAlchemyMfaChallengeStore
     passkeys: SqlAlchemyPasskeyStore
     webauthn_challenges: SqlAlchemyWebAuthnChallengeStore
+    signing_keys: SqlAlchemySigningKeyStore
 
     def __init__(
         self,
@@ -141,6 +143,7 @@ class SqlAlchemyUnitOfWork:
         self.mfa_challenges = SqlAlchemyMfaChallengeStore(connection)
         self.passkeys = SqlAlchemyPasskeyStore(connection)
         self.webauthn_challenges = SqlAlchemyWebAuthnChallengeStore(connection)
+        self.signing_keys = SqlAlchemySigningKeyStore(connection)
         return self
 
     async def __aexit__(

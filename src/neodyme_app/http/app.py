@@ -29,7 +29,9 @@ from neodyme_app.http.passkeys_controller import MyPasskeysController, PasskeysC
 from neodyme_app.http.request_id import request_id_middleware
 from neodyme_app.http.request_metrics import request_metrics_middleware
 from neodyme_app.http.sessions_controller import SessionsController
+from neodyme_app.http.tokens_controller import IntrospectionController, WellKnownController
 from neodyme_app.http.users_controller import UsersController
+from neodyme_app.key_ring_refresh import KeyRingRefresh
 from neodyme_domain.passwords import shortest_password
 
 JSON_TYPES = ("application/json", "application/problem+json")
@@ -48,14 +50,17 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
 
 def create_app(container: Container) -> Litestar:
     settings = container.settings()
+    keys = KeyRingRefresh(container)
 
     async def start_background_work() -> None:
         # Built now, with its dummy hash: the first unknown-address login of the process
         # then costs one verify, what a wrong password costs (Argon2Hasher).
         container.hasher()
+        await keys.start()
         container.dispatcher().start(container.deliver_outbox, status=container.outbox_status)
 
     async def stop_background_work() -> None:
+        await keys.stop()
         await container.dispatcher().stop()
         if not settings.uses_memory_storage:
             await container.engine().dispose()
@@ -71,6 +76,8 @@ def create_app(container: Container) -> Litestar:
             PasskeysController,
             MyPasskeysController,
             HealthController,
+            WellKnownController,
+            IntrospectionController,
             *([api_page_assets()] if settings.docs else []),
             *([pages.page_router(settings), pages.static_files()] if settings.pages else []),
             # On its own port instead (the server's main process): see metrics_server.py.

@@ -29,6 +29,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "BAD_REQUEST": 400,
     "WEAK_PASSWORD": 400,
     "INVALID_CREDENTIALS": 401,
+    "INVALID_CLIENT": 401,
     "NOT_AUTHENTICATED": 401,
     "INVALID_TOKEN": 401,
     "TOKEN_REUSED": 401,
@@ -88,7 +89,10 @@ def error_response(
     # Set here too: errors raised before routing (404, 405) bypass the middleware.
     headers = {"X-Request-ID": rid}
     if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+        # A resource server authenticates with HTTP Basic (RFC 7662 section 2.1).
+        headers["WWW-Authenticate"] = (
+            'Basic realm="neodyme"' if code == "INVALID_CLIENT" else "Bearer"
+        )
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     body = ErrorEnvelope(ErrorBody(code, message, dict(details or {}), rid))

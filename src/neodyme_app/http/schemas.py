@@ -20,7 +20,7 @@ from neodyme_domain.pagination import Page
 from neodyme_domain.passkeys.model import MAX_PASSKEY_NAME, Passkey
 from neodyme_domain.passwords import MAX_PASSWORD_LENGTH
 from neodyme_domain.sessions.list_sessions import SessionView
-from neodyme_domain.tokens.model import TokenPair
+from neodyme_domain.tokens.model import AccessClaims, TokenPair
 
 # What the domain accepts, as patterns, so that the OpenAPI document says it and a client
 # (or the API fuzzer) can tell a valid request from an invalid one. msgspec enforces them
@@ -402,3 +402,44 @@ class ErrorEnvelope(msgspec.Struct, frozen=True):
     """The one shape of every error response (api.md)."""
 
     error: ErrorBody
+
+
+class IntrospectionForm(msgspec.Struct):
+    """RFC 7662 section 2.1: ``token``, and a ``token_type_hint`` neodyme does not need
+    (only access tokens can be live)."""
+
+    token: str = ""
+    token_type_hint: str = ""
+
+
+class IntrospectionOut(msgspec.Struct, frozen=True, omit_defaults=True):
+    """RFC 7662 section 2.2: ``active`` alone for a dead token, else the token's claims
+    (``scope``: the permissions, space-separated)."""
+
+    active: bool
+    sub: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    sid: str | None = None
+    scope: str | None = None
+    jti: str | None = None
+    iss: str | None = None
+    aud: str | None = None
+    token_type: str | None = None
+
+    @classmethod
+    def of(cls, claims: AccessClaims | None, *, issuer: str, audience: str) -> IntrospectionOut:
+        if claims is None:
+            return cls(active=False)
+        return cls(
+            active=True,
+            sub=str(claims.user_id),
+            exp=int(claims.expires_at.timestamp()),
+            iat=int(claims.issued_at.timestamp()),
+            sid=claims.session_id,
+            scope=" ".join(claims.permissions),
+            jti=claims.token_id,
+            iss=issuer,
+            aud=audience,
+            token_type="Bearer",
+        )

@@ -9,6 +9,7 @@ token before the person does.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import msgspec
@@ -32,7 +33,6 @@ from neodyme_domain.use_cases import (
     VerificationRequest,
     VerifyEmailCommand,
 )
-from neodyme_domain.use_cases.get_current_user import CurrentSession
 
 REGISTER_PAGE = "accounts/register.html"
 FORGOT_PAGE = "accounts/forgot_password.html"
@@ -226,7 +226,7 @@ class AccountForms(Controller):
             user = await container.update_profile()(command)
         except DomainError as exc:
             return await refused_in(request, container, signed_in, "profile", exc)
-        renamed = CurrentSession(user, signed_in.session_id)
+        renamed = replace(signed_in, user=user)
         return await account_page(
             request, container, renamed, section="profile", success="Profile saved"
         )

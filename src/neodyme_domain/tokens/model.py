@@ -18,6 +18,7 @@ class AccessClaims:
     permissions: tuple[str, ...]
     token_id: str
     expires_at: datetime
+    issued_at: datetime
     token_version: int
     """The user's ``token_version`` at issue: a token whose version is behind is revoked."""
     session_id: str

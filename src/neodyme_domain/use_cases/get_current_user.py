@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from neodyme_domain.errors import InvalidToken
 from neodyme_domain.model import User
 from neodyme_domain.ports import Clock, TokenService, UnitOfWork
+from neodyme_domain.tokens.model import AccessClaims
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class CurrentSession:
 
     user: User
     session_id: str
+    claims: AccessClaims
 
 
 class GetCurrentUser:
@@ -48,4 +50,4 @@ class GetCurrentUser:
             raise InvalidToken(context={"user_id": user.id})
         if not session.is_live(self._clock.now()):
             raise InvalidToken(context={"user_id": user.id, "reason": "session ended"})
-        return CurrentSession(user=user, session_id=session.id)
+        return CurrentSession(user=user, session_id=session.id, claims=claims)

@@ -70,6 +70,7 @@ def test_a_token_like_the_services_own_is_read_claim_by_claim() -> None:
         permissions=("users:read:self",),
         token_id="token-1",
         expires_at=NOW + timedelta(seconds=900),
+        issued_at=NOW,
         token_version=3,
         session_id="session-1",
     )
