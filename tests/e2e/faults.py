@@ -128,10 +128,12 @@ class Rig:
             self._migrated.add(database_url)
         return env
 
-    def server(self, env: dict[str, str], *, workers: int = 1) -> ServerProcess:
-        """A started server, stopped at the end."""
+    def server(
+        self, env: dict[str, str], *, workers: int = 1, port: int | None = None
+    ) -> ServerProcess:
+        """A started server, stopped at the end (on ``port``, or a free one)."""
         name = f"server-{len(self.servers)}"
-        server = ServerProcess(env, self.workdir, workers=workers, name=name)
+        server = ServerProcess(env, self.workdir, workers=workers, port=port, name=name)
         self.servers.append(server)
         self._stack.callback(server.stop)
         return server.start()

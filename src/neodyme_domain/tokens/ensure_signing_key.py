@@ -12,7 +12,8 @@ class EnsureSigningKey:
     """If the newest key is not of ``algorithm`` (a new install, or the setting just
     changed), add one, active at once: no process can have signed anything with it yet,
     and the servers run this before they serve. Two processes starting together add one
-    key: the second's generation is taken, and it keeps the first's."""
+    key: the second finds the generation it judged no longer the newest, and keeps the
+    first's key."""
 
     def __init__(self, *, uow: UnitOfWork, rotate: RotateSigningKey) -> None:
         self._uow = uow
@@ -26,7 +27,7 @@ class EnsureSigningKey:
         if newest is not None and newest.algorithm == algorithm:
             return False
         try:
-            await self._rotate(algorithm, at_once=True)
+            await self._rotate(algorithm, at_once=True, after=newest.generation if newest else 0)
         except ServiceUnavailable:  # another process added it first
             return False
         return True

@@ -36,9 +36,12 @@ class RotateSigningKey:
         self._lifetime = lifetime
         self._publish_ahead = publish_ahead
 
-    async def __call__(self, algorithm: SigningAlgorithm, *, at_once: bool = False) -> SigningKey:
+    async def __call__(
+        self, algorithm: SigningAlgorithm, *, at_once: bool = False, after: int | None = None
+    ) -> SigningKey:
         """``at_once``: active now, not ``publish_ahead`` from now; only for a key no
-        process can have needed yet (``EnsureSigningKey``)."""
+        process can have needed yet (``EnsureSigningKey``). ``after``: add the key only
+        if the newest generation is still this one (0: none), the one its caller judged."""
         material = self._maker.make(algorithm)
         sealed = self._box.seal(material.private_pem)
         async with self._uow as uow:
@@ -46,7 +49,8 @@ class RotateSigningKey:
             keys = await uow.signing_keys.all()
             active_from = now if at_once else now + self._publish_ahead
             key = next_key(keys, material, algorithm, sealed, now=now, active_from=active_from)
-            if not await uow.signing_keys.add(key):
+            moved = after is not None and key.generation != after + 1
+            if moved or not await uow.signing_keys.add(key):
                 raise ServiceUnavailable(
                     "Another rotation added a key at the same moment; list the keys, then retry",
                     context={"reason": "concurrent rotation"},
