@@ -163,8 +163,8 @@ mutation: $(MUTATION_STAMP)
 # Both part of `make test` (first: they take seconds), each with its timed line, which
 # .ci/run requires as it does the tiers'. lint includes the import contracts.
 lint: $(STAMP)
-	$(call timed,lint,$(BIN)/ruff check --no-cache src tests bench mutation \
-	  && $(BIN)/ruff format --no-cache --check src tests bench mutation && $(BIN)/lint-imports --no-cache)
+	$(call timed,lint,$(BIN)/ruff check --no-cache src tests bench mutation examples \
+	  && $(BIN)/ruff format --no-cache --check src tests bench mutation examples && $(BIN)/lint-imports --no-cache)
 
 typecheck: $(STAMP)
 	$(call timed,typecheck,$(BIN)/mypy)

@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 
 from tests.e2e.api import Cli, expect, unique_email
@@ -35,7 +34,8 @@ class ResourceServer:
         self._process = process
 
     async def verify(self, token: str) -> dict[str, Any]:
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
         self._process.stdin.write(token.encode() + b"\n")
         await self._process.stdin.drain()
         line = await asyncio.wait_for(self._process.stdout.readline(), timeout=30)

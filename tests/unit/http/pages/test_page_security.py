@@ -200,9 +200,7 @@ async def test_a_form_body_to_the_api_is_still_unsupported(browser: Browser) -> 
 async def test_pages_stay_out_of_the_openapi_document(browser: Browser) -> None:
     document = (await browser.client.get(f"{SCHEMA_PATH}/openapi.json")).json()
 
-    assert all(
-        path.startswith(("/api/", "/health", "/.well-known/")) for path in document["paths"]
-    )
+    assert all(path.startswith(("/api/", "/health", "/.well-known/")) for path in document["paths"])
 
 
 async def test_without_pages_only_the_api_is_served(settings: Settings) -> None:
