@@ -31,6 +31,8 @@ it sends ones that can succeed, where the document can only give a type:
 - what it creates is new and allowed: a registration's (or e-mail change's) address is
   made unique (the generated one with a unique first atom), and a new password is made
   to pass the server's password policy (the document already gives its length, ``minLength``);
+- a resource server introspects with the credentials the fuzz server was given
+  (``NEODYME_INTROSPECTION_CLIENTS``), a token of the fuzzer's user;
 - each request comes from an address of its own: the fuzz server trusts the fuzzer as a
   reverse proxy and each request names a fresh client in ``X-Forwarded-For``, so the
   fuzzer's thousands of requests lock out no address, however many logins fail.
@@ -48,6 +50,8 @@ tests'), so that its settings and rows are nobody else's. The bounded run here i
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import os
 import random
 import secrets
@@ -97,6 +101,9 @@ LISTINGS = (f"{API}/users", f"{API}/users/me/events")
 ENDS_THE_SESSION = (f"{API}/auth/change-password", f"{API}/users/me")
 """Operations whose success revokes the caller's tokens (POST and DELETE respectively)."""
 REFRESH_TOKEN_BODIES = (f"{API}/auth/refresh", f"{API}/auth/logout")
+INTROSPECT = f"{API}/auth/introspect"
+INTROSPECTION_SECRET = secrets.token_urlsafe(24)
+INTROSPECTION_CLIENTS = "fuzz:" + hashlib.sha256(INTROSPECTION_SECRET.encode()).hexdigest()
 NEW_PASSWORDS = {f"{API}/auth/register": "password", f"{API}/auth/change-password": "new_password"}
 """Where a valid request sets a password (reset-password too, but its token is refused)."""
 
@@ -187,9 +194,12 @@ class Fuzzer:
         self.seen[(case.operation.label, mode, response.status_code)] += 1
 
     def token_for(self, operation: APIOperation) -> str | None:
-        """The bearer token for an operation that names a security scheme."""
+        """The bearer token for an operation that names a security scheme (at
+        introspection, the resource server's Basic credentials)."""
         if not operation.definition.raw.get("security"):
             return None
+        if operation.path == INTROSPECT:
+            return base64.b64encode(f"fuzz:{INTROSPECTION_SECRET}".encode()).decode()
         identity = self.admin if operation.path in ADMIN_PATHS else self.user
         return identity.access_token()
 
@@ -290,7 +300,12 @@ def fuzz_server(
     proxy, so that each request can name a client address of its own."""
     with Rig(tmp_path_factory.mktemp("fuzz")) as rig, rig.explained():
         url = rig.database("fuzz")
-        env = rig.env(url, rig.smtp().port, trusted_proxies="127.0.0.1")
+        env = rig.env(
+            url,
+            rig.smtp().port,
+            trusted_proxies="127.0.0.1",
+            introspection_clients=INTROSPECTION_CLIENTS,
+        )
         server = rig.server(env)
         secret_log.watch(server.log_path, env)
         yield server
@@ -304,6 +319,7 @@ def fuzzer(fuzz_server: ServerProcess, secret_log: SecretLog) -> Iterator[Fuzzer
     tag = uuid.uuid4().hex[:8]
     user_email, admin_email = f"fuzz-{tag}@example.com", f"fuzz-admin-{tag}@example.com"
     secret_log.add("fuzzer password", PASSWORD)
+    secret_log.add("introspection secret", INTROSPECTION_SECRET)
     cli = Cli(env=fuzz_server.env, cwd=fuzz_server.workdir)
     created = asyncio.run(cli.create_user(admin_email, "Fuzz Admin", PASSWORD, superuser=True))
     assert created.returncode == 0, created.stderr
@@ -365,7 +381,8 @@ def served_schema(fuzz_server: ServerProcess, fuzzer: Fuzzer) -> OpenApiSchema:
             return fuzzer.token_for(ctx.operation)
 
         def set(self, case: Case, data: str, ctx: AuthContext) -> None:
-            case.headers = {**(case.headers or {}), **bearer(data)}
+            scheme = "Basic" if ctx.operation.path == INTROSPECT else "Bearer"
+            case.headers = {**(case.headers or {}), "Authorization": f"{scheme} {data}"}
 
     loaded.auth(refresh_interval=None)(BearerTokens)
     return loaded
@@ -418,6 +435,8 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
         case.headers |= bearer(token)
     if body is None:
         return
+    if case.path == INTROSPECT:
+        body["token"] = fuzzer.user.access_token()
     if case.path == f"{API}/auth/login":
         body |= {"email": fuzzer.user.email, "password": PASSWORD}
     if case.path in REFRESH_TOKEN_BODIES:

@@ -48,13 +48,19 @@ if TYPE_CHECKING:
     from litestar.typing import FieldDefinition
 
 BEARER_SCHEME = "BearerToken"
+CLIENT_SCHEME = "IntrospectionClient"
 SECURITY_SCHEMES: Mapping[str, SecurityScheme] = {
     BEARER_SCHEME: SecurityScheme(
         type="http",
         scheme="bearer",
         bearer_format="JWT",
         description="The access token of POST /auth/register, /auth/login or /auth/refresh.",
-    )
+    ),
+    CLIENT_SCHEME: SecurityScheme(
+        type="http",
+        scheme="basic",
+        description="A resource server of NEODYME_INTROSPECTION_CLIENTS: its id and secret.",
+    ),
 }
 """For ``OpenAPIConfig(components=...)``: the scheme the authenticated routes name."""
 
@@ -81,7 +87,8 @@ RETRY_AFTER_HEADER = _header(
     "Seconds to wait before trying again.", Schema(type=OpenAPIType.INTEGER, minimum=0)
 )
 WWW_AUTHENTICATE_HEADER = _header(
-    "How to authenticate: `Bearer` (RFC 9110, 11.6.1).", Schema(type=OpenAPIType.STRING)
+    "How to authenticate: `Bearer`, or `Basic` at introspection (RFC 9110, 11.6.1).",
+    Schema(type=OpenAPIType.STRING),
 )
 
 

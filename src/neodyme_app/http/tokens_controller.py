@@ -22,6 +22,7 @@ from neodyme_app.config import Settings
 from neodyme_app.http.auth_controller import NO_STORE
 from neodyme_app.http.dependencies import ContainerDep, Origin
 from neodyme_app.http.errors import documented_errors
+from neodyme_app.http.openapi import CLIENT_SCHEME
 from neodyme_app.http.schemas import IntrospectionForm, IntrospectionOut
 from neodyme_app.pages import FORM_BODY
 from neodyme_domain.errors import InvalidClient, ValidationFailed
@@ -37,7 +38,7 @@ class WellKnownController(Controller):
     path = "/.well-known"
     tags = ["tokens"]
 
-    @get("/jwks.json", sync_to_thread=False)
+    @get("/jwks.json", sync_to_thread=False, media_type="application/jwk-set+json")
     def jwks(self, container: ContainerDep) -> Response[dict[str, Any]]:
         """The public keys that verify live access tokens (RFC 7517), newest first: the
         one that signs, a rotated one published ahead, and superseded ones until every
@@ -81,6 +82,7 @@ class IntrospectionController(Controller):
         opt={FORM_BODY: True},
         response_headers=NO_STORE,
         responses=documented_errors("INVALID_CLIENT", "TOO_MANY_ATTEMPTS"),
+        security=[{CLIENT_SCHEME: []}],
     )
     async def introspect(
         self,

@@ -123,9 +123,14 @@ def test_authenticated_routes_name_the_scheme_and_document_401(document: Documen
         "GET /api/v1/users/me/passkeys",
         "PATCH /api/v1/users/me/passkeys/{passkey_id}",
         "DELETE /api/v1/users/me/passkeys/{passkey_id}",
+        "POST /api/v1/auth/introspect",
     }
     for label, operation in operations(document):
-        if label in authenticated:
+        if label == "POST /api/v1/auth/introspect":  # a resource server, not a user
+            assert operation["security"] == [{"IntrospectionClient": []}]
+            assert schemes["IntrospectionClient"]["scheme"] == "basic"
+            assert "INVALID_CLIENT" in operation["responses"]["401"]["description"]
+        elif label in authenticated:
             assert operation["security"] == [{"BearerToken": []}], label
             unauthorized = operation["responses"]["401"]
             assert "NOT_AUTHENTICATED" in unauthorized["description"], label
