@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import difflib
 import ipaddress
+import json
 import math
 import os
 import re
@@ -32,6 +33,7 @@ from neodyme_adapters.argon2_hasher import (
     owasp_minimum_memory_kib,
     parameter_problem,
 )
+from neodyme_adapters.oidc import ProviderSettings
 from neodyme_adapters.smtp_notifier import tls_context
 from neodyme_adapters.sqlalchemy.engine import to_async_url
 from neodyme_domain.passwords import PolicyProfile
@@ -148,6 +150,46 @@ def _introspection_clients(raw: str) -> str:
             raise ValueError(f"client {client_id} is named twice")
         seen.add(client_id)
     return ",".join(entries)
+
+
+_PROVIDER_FIELDS = ("name", "issuer", "client_id", "client_secret")
+_PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def _oidc_providers(raw: str) -> str:
+    """A JSON list of ``{"name", "issuer", "client_id", "client_secret"[, "title"]}``;
+    checked whole at start (never quoted back: it holds secrets)."""
+    if not raw.strip():
+        return ""
+    try:
+        entries = json.loads(raw)
+    except ValueError:
+        raise ValueError("not JSON: expected a list of provider objects") from None
+    if not isinstance(entries, list):
+        raise ValueError("expected a JSON list of provider objects")
+    names: set[str] = set()
+    for entry in entries:
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(field), str) and entry[field] for field in _PROVIDER_FIELDS
+        ):
+            raise ValueError("each provider needs name, issuer, client_id and client_secret")
+        if not _PROVIDER_NAME.fullmatch(entry["name"]) or entry["name"] in names:
+            raise ValueError(
+                "provider names are unique, 1-64 lowercase letters, digits, '_' or '-'"
+            )
+        if urlsplit(entry["issuer"]).scheme not in {"https", "http"}:
+            raise ValueError(f"provider {entry['name']}: the issuer is an http(s) URL")
+        names.add(entry["name"])
+    return raw
+
+
+def _redirect_uris(raw: str) -> str:
+    uris = [uri.strip() for uri in raw.split(",") if uri.strip()]
+    for uri in uris:
+        parts = urlsplit(uri)
+        if parts.scheme not in {"https", "http"} or not parts.netloc or parts.fragment:
+            raise ValueError("comma-separated absolute http(s) URLs without a fragment")
+    return ",".join(uris)
 
 
 def _port(raw: str) -> int:
@@ -299,6 +341,19 @@ class Settings:
         _introspection_clients,
         "resource servers allowed to call POST /api/v1/auth/introspect, as comma-separated"
         " `client_id:sha256-of-secret` (`neodyme introspection new-client NAME`)",
+    )
+    oidc_providers: str = _setting(
+        "",
+        _oidc_providers,
+        "OpenID Connect providers to sign in with, a JSON list of objects: name (in URLs),"
+        " title (on buttons), issuer (its discovery document is read from there),"
+        " client_id, client_secret; register PUBLIC_URL/login/oidc/NAME/callback with each",
+    )
+    oidc_redirect_uris: str = _setting(
+        "",
+        _redirect_uris,
+        "comma-separated redirect URIs that API clients may name at"
+        " POST /api/v1/auth/oidc/NAME/authorize (each also registered with the provider)",
     )
     email_backend: EmailBackend = _setting(
         EmailBackend.AUTO,
@@ -497,6 +552,25 @@ class Settings:
         JWKS may be cached as long: a new key reaches every process and cache before it
         signs."""
         return self.jwt_key_publish_seconds / 3
+
+    @property
+    def identity_providers(self) -> list[ProviderSettings]:
+        if not self.oidc_providers:
+            return []
+        return [
+            ProviderSettings(
+                name=entry["name"],
+                title=entry.get("title") or entry["name"].capitalize(),
+                issuer=entry["issuer"],
+                client_id=entry["client_id"],
+                client_secret=entry["client_secret"],
+            )
+            for entry in json.loads(self.oidc_providers)
+        ]
+
+    @property
+    def allowed_redirect_uris(self) -> frozenset[str]:
+        return frozenset(uri for uri in self.oidc_redirect_uris.split(",") if uri)
 
     @property
     def introspection_digests(self) -> dict[str, str]:

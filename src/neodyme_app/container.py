@@ -19,6 +19,7 @@ from neodyme_adapters.fernet_box import FernetSecretBox, derived_key
 from neodyme_adapters.jwt_tokens import JwtTokenService
 from neodyme_adapters.key_ring import KeyRing
 from neodyme_adapters.memory import InMemoryUnitOfWork, MemoryDatabase
+from neodyme_adapters.oidc import OidcProviders
 from neodyme_adapters.prometheus_metrics import PrometheusMetrics
 from neodyme_adapters.qr_svg import SegnoQrCodes
 from neodyme_adapters.signing_keys import JoseKeyMaker
@@ -30,6 +31,11 @@ from neodyme_app.config import DERIVED_KEY, Environment, IpNetwork, Settings, or
 from neodyme_app.outbox_dispatcher import OutboxDispatcher
 from neodyme_domain.accounts.confirm_email_change import ConfirmEmailChange
 from neodyme_domain.accounts.request_email_change import RequestEmailChange
+from neodyme_domain.federation.begin_federation import BeginFederation
+from neodyme_domain.federation.complete_federation import CompleteFederation
+from neodyme_domain.federation.confirm_link import ConfirmLink
+from neodyme_domain.federation.list_identities import ListIdentities
+from neodyme_domain.federation.unlink_identity import UnlinkIdentity
 from neodyme_domain.mfa.confirm_totp import ConfirmTotp
 from neodyme_domain.mfa.disable_totp import DisableTotp
 from neodyme_domain.mfa.regenerate_recovery_codes import RegenerateRecoveryCodes
@@ -199,6 +205,9 @@ class Container(containers.DeclarativeContainer):
     )
     key_ring = providers.Singleton(_key_ring, settings, secret_box)
     key_maker = providers.Singleton(JoseKeyMaker)
+    identity_providers = providers.Singleton(
+        OidcProviders, providers=settings.provided.identity_providers
+    )
     tokens = providers.Singleton(
         JwtTokenService,
         ring=key_ring,
@@ -398,6 +407,22 @@ class Container(containers.DeclarativeContainer):
         new_device_window=settings.provided.new_device_window,
         monitor=metrics,
     )
+    begin_federation = providers.Factory(
+        BeginFederation, uow=uow, providers=identity_providers, clock=clock
+    )
+    complete_federation = providers.Factory(
+        CompleteFederation,
+        uow=uow,
+        providers=identity_providers,
+        tokens=tokens,
+        clock=clock,
+        new_device_window=settings.provided.new_device_window,
+    )
+    confirm_link = providers.Factory(
+        ConfirmLink, uow=uow, authenticate=authenticate_user, clock=clock
+    )
+    list_identities = providers.Factory(ListIdentities, uow=reader)
+    unlink_identity = providers.Factory(UnlinkIdentity, uow=uow, clock=clock)
     reseal_secrets = providers.Factory(ResealSecrets, uow=uow, box=secret_box)
     update_profile = providers.Factory(UpdateProfile, uow=uow, clock=clock)
     delete_account = providers.Factory(DeleteAccount, uow=uow, hasher=hasher, clock=clock)

@@ -231,6 +231,95 @@ class PasskeyNotFound(DomainError):
     default_message = "Passkey not found"
 
 
+class ProviderNotFound(DomainError):
+    """A provider name the settings do not configure."""
+
+    code = "PROVIDER_NOT_FOUND"
+    default_message = "No such sign-in provider"
+
+
+class ProviderUnavailable(RetryLater):
+    """The provider did not answer, or answered with an error page instead of its
+    document, keys or tokens: nothing was created, and starting again later is safe."""
+
+    code = "PROVIDER_UNAVAILABLE"
+    default_message = "The sign-in provider cannot be reached; try again later"
+
+
+class FederationRefused(DomainError):
+    """The provider's answer does not prove anything: an unknown, spent or expired
+    ``state``, a code the provider refuses (replayed, expired), an ID token whose
+    signature, issuer, audience, expiry or ``nonce`` does not check out. One answer for
+    all (the reason goes to the log): start the sign-in again."""
+
+    code = "FEDERATION_REFUSED"
+    default_message = "The sign-in with the provider could not be verified; start again"
+
+
+class ProviderEmailUnverified(DomainError):
+    """A first sign-in whose provider does not vouch for the address (no ``email``, or
+    ``email_verified`` false): no account is made from an address nobody proved."""
+
+    code = "PROVIDER_EMAIL_UNVERIFIED"
+    default_message = (
+        "The provider has not verified your e-mail address; verify it there, or register"
+    )
+
+
+class LinkRequired(DomainError):
+    """A first sign-in with an address an account already holds: the identity is linked
+    only once the account's owner proves the account is theirs, with its password, at
+    ``POST /auth/oidc/link`` with ``details.link_token``. Never linked silently: a
+    provider that let anyone claim the address would otherwise hand over the account."""
+
+    code = "LINK_REQUIRED"
+    default_message = "An account has this address: confirm it is yours to link the provider"
+
+    def __init__(
+        self,
+        *,
+        link_token: str,
+        provider: str,
+        email: str,
+        expires_in: int,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            details={
+                "link_token": link_token,
+                "provider": provider,
+                "email": email,
+                "expires_in": expires_in,
+            },
+            context=context,
+        )
+        self.link_token = link_token
+
+
+class IdentityTaken(DomainError):
+    """The provider's identity is already linked to another account."""
+
+    code = "IDENTITY_TAKEN"
+    default_message = "This provider account is already linked to another account"
+
+
+class IdentityNotFound(DomainError):
+    """Unknown, or another user's linked identity: one answer for both."""
+
+    code = "IDENTITY_NOT_FOUND"
+    default_message = "Linked identity not found"
+
+
+class LastSignInMethod(DomainError):
+    """Unlinking it would leave the account with no way to sign in (no password, passkey
+    or other provider)."""
+
+    code = "LAST_SIGN_IN_METHOD"
+    default_message = (
+        "This is the account's last way to sign in: set a password or add a passkey first"
+    )
+
+
 class SecretUnreadable(Exception):
     """A sealed secret that no configured key opens: the encryption keys were changed
     without keeping the old one (an operator's mistake, answered as a server error)."""

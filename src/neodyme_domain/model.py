@@ -19,6 +19,8 @@ UserId = uuid.UUID
 MAX_EMAIL_LENGTH = 254
 MAX_LOCAL_PART_LENGTH = 64
 MAX_FULL_NAME_LENGTH = 200
+NO_PASSWORD = ""
+"""The stored hash of an account without a password: no hash verifies against it."""
 
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
@@ -176,6 +178,12 @@ class User:
             created_at=now,
             updated_at=now,
         )
+
+    @property
+    def has_password(self) -> bool:
+        """False for an account made by a sign-in with another provider (``NO_PASSWORD``),
+        until "Forgot password" gives it one."""
+        return self.hashed_password != NO_PASSWORD
 
     def rename(self, full_name: str, now: datetime) -> None:
         self.full_name = parse_full_name(full_name)

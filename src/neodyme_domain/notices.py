@@ -24,6 +24,8 @@ NoticeKind = Literal[
     "new_device_sign_in",
     "passkey_added",
     "passkey_removed",
+    "identity_linked",
+    "identity_unlinked",
 ]
 
 _TAKE_BACK_CONTROL = (
@@ -80,6 +82,16 @@ _TEMPLATES: dict[NoticeKind, _Template] = {
     "passkey_removed": _Template(
         "A passkey was removed from your neodyme account",
         'the passkey named "{name}" was removed from your account.',
+        _TAKE_BACK_CONTROL,
+    ),
+    "identity_linked": _Template(
+        "A sign-in provider was linked to your neodyme account",
+        "your {provider} account ({email}) was linked to your account: it can now sign in to it.",
+        _TAKE_BACK_CONTROL + " Then unlink the provider you do not recognise.",
+    ),
+    "identity_unlinked": _Template(
+        "A sign-in provider was unlinked from your neodyme account",
+        "your {provider} account ({email}) was unlinked: it no longer signs in to yours.",
         _TAKE_BACK_CONTROL,
     ),
 }

@@ -15,6 +15,12 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
+from neodyme_domain.federation.model import (
+    FederationRequest,
+    LinkedIdentity,
+    ProviderClaims,
+    ProviderInfo,
+)
 from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User, UserId
@@ -372,6 +378,61 @@ class WebAuthnCeremonies(Protocol):
         passkey has that id)."""
 
 
+# --- federation ------------------------------------------------------------------------
+
+
+class LinkedIdentityStore(Protocol):
+    """Identities of other providers linked to accounts, unique by (provider, subject)."""
+
+    async def add(self, identity: LinkedIdentity) -> bool:
+        """Store the link; False (nothing stored) if the provider's subject is linked to an
+        account already."""
+
+    async def by_subject(self, provider: str, subject: str) -> LinkedIdentity | None: ...
+
+    async def for_user(self, user_id: UserId) -> list[LinkedIdentity]:
+        """The user's linked identities, oldest first (then by id)."""
+
+    async def delete(self, identity_id: UserId) -> bool:
+        """Remove the link; False if there was none."""
+
+
+class FederationRequestStore(Protocol):
+    """Flows in progress (``federation.model.FederationRequest``), by digest: single use,
+    expiring."""
+
+    async def add(self, request: FederationRequest) -> None: ...
+
+    async def take(self, digest: str, at: datetime) -> FederationRequest | None:
+        """Spend the request: the record if it is there and unexpired at ``at``, else None.
+        Atomic: of concurrent callers exactly one gets the record, which is deleted."""
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete the requests expired at ``now``; return how many there were."""
+
+
+class IdentityProviders(Protocol):
+    """The OpenID Connect providers of the settings, as a relying party sees them
+    (discovery, authorization code flow with PKCE, ID token verification: a kept
+    library's job). A provider that cannot be reached raises ``ProviderUnavailable``; an
+    answer that proves nothing, ``FederationRefused`` (the reason in its context)."""
+
+    def providers(self) -> Sequence[ProviderInfo]: ...
+
+    async def authorization_url(
+        self, provider: str, *, redirect_uri: str, state: str, nonce: str, code_verifier: str
+    ) -> str:
+        """The provider's authorization endpoint with the request's parameters (scope
+        ``openid email profile``, PKCE S256 from ``code_verifier``); ``ProviderNotFound``
+        for a name the settings do not hold."""
+
+    async def claims(
+        self, provider: str, *, code: str, redirect_uri: str, code_verifier: str, nonce: str
+    ) -> ProviderClaims:
+        """Exchange the code, then verify the ID token: signature against the provider's
+        JWKS, ``iss``, ``aud``, ``exp``, ``iat`` and that ``nonce`` is the request's."""
+
+
 # --- tokens ----------------------------------------------------------------------------
 
 
@@ -438,6 +499,12 @@ class UnitOfWork(Protocol):
 
     @property
     def signing_keys(self) -> SigningKeyStore: ...
+
+    @property
+    def linked_identities(self) -> LinkedIdentityStore: ...
+
+    @property
+    def federation_requests(self) -> FederationRequestStore: ...
 
     async def __aenter__(self) -> Self: ...
 

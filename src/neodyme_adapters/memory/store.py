@@ -18,6 +18,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from neodyme_adapters.json_values import to_json
+from neodyme_adapters.memory.federation import (
+    InMemoryFederationRequestStore,
+    InMemoryLinkedIdentityStore,
+)
 from neodyme_adapters.memory.mfa import (
     InMemoryMfaChallengeStore,
     InMemoryRecoveryCodeStore,
@@ -28,6 +32,7 @@ from neodyme_adapters.memory.passkeys import InMemoryPasskeyStore, InMemoryWebAu
 from neodyme_adapters.memory.sessions import InMemorySessionStore
 from neodyme_adapters.memory.tokens import InMemorySigningKeyStore
 from neodyme_domain.errors import EmailAlreadyExists
+from neodyme_domain.federation.model import FederationRequest, LinkedIdentity
 from neodyme_domain.messages import EmailMessage, OutboxBacklog, OutboxEntry, SecurityEvent
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User, UserId, new_id
@@ -57,6 +62,8 @@ class MemoryState:
     passkeys: dict[str, Passkey] = field(default_factory=dict)
     webauthn_challenges: dict[str, WebAuthnChallenge] = field(default_factory=dict)
     signing_keys: dict[int, SigningKey] = field(default_factory=dict)
+    linked_identities: dict[UserId, LinkedIdentity] = field(default_factory=dict)
+    federation_requests: dict[str, FederationRequest] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Users are mutable entities: copy them so an uncommitted change cannot leak.
@@ -75,6 +82,8 @@ class MemoryState:
             passkeys=dict(self.passkeys),
             webauthn_challenges=dict(self.webauthn_challenges),
             signing_keys=dict(self.signing_keys),
+            linked_identities=dict(self.linked_identities),
+            federation_requests=dict(self.federation_requests),
         )
 
 
@@ -131,13 +140,14 @@ class InMemoryUserRepository:
             del self._state.user_ids_by_email[stored.email.key]
         # What the SQL schema's ON DELETE CASCADE does.
         state = self._state
-        owned: tuple[dict[str, Any], ...] = (
+        owned: tuple[dict[Any, Any], ...] = (
             state.refresh_tokens,
             state.one_time_tokens,
             state.sessions,
             state.mfa_challenges,
             state.passkeys,
             state.webauthn_challenges,
+            state.linked_identities,
         )
         for records in owned:
             for key in [k for k, record in records.items() if record.user_id == user_id]:
@@ -333,6 +343,8 @@ class InMemoryUnitOfWork:
     passkeys: InMemoryPasskeyStore
     webauthn_challenges: InMemoryWebAuthnChallengeStore
     signing_keys: InMemorySigningKeyStore
+    linked_identities: InMemoryLinkedIdentityStore
+    federation_requests: InMemoryFederationRequestStore
 
     def __init__(
         self,
@@ -395,6 +407,8 @@ class InMemoryUnitOfWork:
         self.passkeys = InMemoryPasskeyStore(state.passkeys)
         self.webauthn_challenges = InMemoryWebAuthnChallengeStore(state.webauthn_challenges)
         self.signing_keys = InMemorySigningKeyStore(state.signing_keys)
+        self.linked_identities = InMemoryLinkedIdentityStore(state.linked_identities)
+        self.federation_requests = InMemoryFederationRequestStore(state.federation_requests)
 
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from neodyme_adapters.json_values import to_json
+from neodyme_domain.federation.model import FederationRequest, LinkedIdentity, RequestPurpose
 from neodyme_domain.messages import EmailMessage, OutboxEntry, SecurityEvent
 from neodyme_domain.mfa.model import MfaChallenge, TotpAuthenticator
 from neodyme_domain.model import Email, User
@@ -325,4 +326,58 @@ def webauthn_challenge_from_row(row: Any) -> WebAuthnChallenge:
         user_id=row.user_id,
         mfa_digest=row.mfa_digest,
         used_at=utc_or_none(row.used_at),
+    )
+
+
+def linked_identity_to_row(identity: LinkedIdentity) -> dict[str, Any]:
+    return {
+        "id": identity.id,
+        "user_id": identity.user_id,
+        "provider": identity.provider,
+        "subject": identity.subject,
+        "email": identity.email,
+        "created_at": identity.created_at,
+    }
+
+
+def linked_identity_from_row(row: Any) -> LinkedIdentity:
+    return LinkedIdentity(
+        id=row.id,
+        user_id=row.user_id,
+        provider=row.provider,
+        subject=row.subject,
+        email=row.email,
+        created_at=utc(row.created_at),
+    )
+
+
+def federation_request_to_row(request: FederationRequest) -> dict[str, Any]:
+    return {
+        "digest": request.digest,
+        "purpose": request.purpose.value,
+        "provider": request.provider,
+        "created_at": request.created_at,
+        "expires_at": request.expires_at,
+        "nonce": request.nonce,
+        "code_verifier": request.code_verifier,
+        "redirect_uri": request.redirect_uri,
+        "user_id": request.user_id,
+        "subject": request.subject,
+        "email": request.email,
+    }
+
+
+def federation_request_from_row(row: Any) -> FederationRequest:
+    return FederationRequest(
+        digest=row.digest,
+        purpose=RequestPurpose(row.purpose),
+        provider=row.provider,
+        created_at=utc(row.created_at),
+        expires_at=utc(row.expires_at),
+        nonce=row.nonce,
+        code_verifier=row.code_verifier,
+        redirect_uri=row.redirect_uri,
+        user_id=row.user_id,
+        subject=row.subject,
+        email=row.email,
     )

@@ -66,12 +66,15 @@ _ON_CONFLICT_DIALECTS: dict[str, Any] = {"postgresql": postgresql, "sqlite": sql
 """By dialect name, the modules whose INSERT has ON CONFLICT clauses (both databases)."""
 
 
-def inserts_unless_taken(table: Table, key: Column[Any], returned: Column[Any]) -> dict[str, Any]:
-    """By dialect name: INSERT ... ON CONFLICT (``key``) DO NOTHING RETURNING ``returned``:
-    no row back means the key was taken, and the transaction goes on unharmed (an
-    IntegrityError would have aborted it on PostgreSQL)."""
+def inserts_unless_taken(
+    table: Table, key: Column[Any] | tuple[Column[Any], ...], returned: Column[Any]
+) -> dict[str, Any]:
+    """By dialect name: INSERT ... ON CONFLICT (``key``, one column or a unique pair) DO
+    NOTHING RETURNING ``returned``: no row back means the key was taken, and the
+    transaction goes on unharmed (an IntegrityError would have aborted it on PostgreSQL)."""
+    keys = list(key) if isinstance(key, tuple) else [key]
     return {
-        name: dialect.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(returned)
+        name: dialect.insert(table).on_conflict_do_nothing(index_elements=keys).returning(returned)
         for name, dialect in _ON_CONFLICT_DIALECTS.items()
     }
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -278,4 +279,38 @@ signing_keys = Table(
     Column("sealed_private_key", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("active_from", UtcDateTime(), nullable=False),
+)
+
+linked_identities = Table(
+    "linked_identities",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    # OpenID Connect Core 5.7: (iss, sub) names a provider's user; the provider's name
+    # stands for its issuer. Unique: one provider account signs in to one neodyme account.
+    Column("provider", String(64), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("provider", "subject"),
+)
+
+federation_requests = Table(
+    "federation_requests",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    Column("nonce", String(64), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("redirect_uri", String(2048), nullable=False),
+    Column(
+        "user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
+    Column("subject", String(255), nullable=False),
+    Column("email", String(254), nullable=False),
 )

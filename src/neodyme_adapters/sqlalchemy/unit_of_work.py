@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from neodyme_adapters.sqlalchemy.engine import SQLITE_BEGIN_MODE, within
 from neodyme_adapters.sqlalchemy.errors import is_unavailable
+from neodyme_adapters.sqlalchemy.federation import (
+    SqlAlchemyFederationRequestStore,
+    SqlAlchemyLinkedIdentityStore,
+)
 from neodyme_adapters.sqlalchemy.mfa import (
     SqlAlchemyMfaChallengeStore,
     SqlAlchemyRecoveryCodeStore,
@@ -97,6 +101,8 @@ class SqlAlchemyUnitOfWork:
     passkeys: SqlAlchemyPasskeyStore
     webauthn_challenges: SqlAlchemyWebAuthnChallengeStore
     signing_keys: SqlAlchemySigningKeyStore
+    linked_identities: SqlAlchemyLinkedIdentityStore
+    federation_requests: SqlAlchemyFederationRequestStore
 
     def __init__(
         self,
@@ -144,6 +150,8 @@ class SqlAlchemyUnitOfWork:
         self.passkeys = SqlAlchemyPasskeyStore(connection)
         self.webauthn_challenges = SqlAlchemyWebAuthnChallengeStore(connection)
         self.signing_keys = SqlAlchemySigningKeyStore(connection)
+        self.linked_identities = SqlAlchemyLinkedIdentityStore(connection)
+        self.federation_requests = SqlAlchemyFederationRequestStore(connection)
         return self
 
     async def __aexit__(

@@ -20,6 +20,10 @@ from neodyme_app.http.auth_controller import AuthController
 from neodyme_app.http.deadline import deadline_middleware
 from neodyme_app.http.dependencies import provide_container, provide_origin
 from neodyme_app.http.errors import EXCEPTION_HANDLERS, ApiError
+from neodyme_app.http.federation_controller import (
+    FederationController,
+    MyIdentitiesController,
+)
 from neodyme_app.http.health_controller import HealthController
 from neodyme_app.http.json_request import ApiRequest
 from neodyme_app.http.metrics_controller import metrics_endpoint
@@ -75,6 +79,8 @@ def create_app(container: Container) -> Litestar:
             MfaAdminController,
             PasskeysController,
             MyPasskeysController,
+            FederationController,
+            MyIdentitiesController,
             HealthController,
             WellKnownController,
             IntrospectionController,

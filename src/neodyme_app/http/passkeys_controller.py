@@ -129,7 +129,11 @@ class MyPasskeysController(Controller):
         )
         return PasskeyOut.of(renamed)
 
-    @delete("/{passkey_id:str}", status_code=204, responses=documented_errors("PASSKEY_NOT_FOUND"))
+    @delete(
+        "/{passkey_id:str}",
+        status_code=204,
+        responses=documented_errors("PASSKEY_NOT_FOUND", "LAST_SIGN_IN_METHOD"),
+    )
     async def remove(
         self,
         passkey_id: PasskeyId,

@@ -3,12 +3,14 @@ them into the domain's commands and back, so the domain never sees a Struct."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 import msgspec
 
+from neodyme_domain.federation.model import LinkedIdentity, ProviderInfo
 from neodyme_domain.messages import SecurityEvent
 from neodyme_domain.model import (
     MAX_EMAIL_LENGTH,
@@ -443,3 +445,74 @@ class IntrospectionOut(msgspec.Struct, frozen=True, omit_defaults=True):
             aud=audience,
             token_type="Bearer",
         )
+
+
+ProviderNameField = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+]
+RedirectUriField = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=2048, examples=["https://app.example/callback"])
+]
+
+
+class ProviderOut(msgspec.Struct, frozen=True):
+    """A provider to sign in with: ``name`` in the URLs, ``title`` on the button."""
+
+    name: str
+    title: str
+
+
+class ProviderList(msgspec.Struct, frozen=True):
+    items: list[ProviderOut]
+
+    @classmethod
+    def of(cls, providers: Sequence[ProviderInfo]) -> ProviderList:
+        return cls([ProviderOut(p.name, p.title) for p in providers])
+
+
+class AuthorizeBody(Body, forbid_unknown_fields=True, frozen=True):
+    """The client's redirect URI: one of ``NEODYME_OIDC_REDIRECT_URIS``."""
+
+    redirect_uri: RedirectUriField
+
+
+class AuthorizationOut(msgspec.Struct, frozen=True):
+    """Send the user to ``authorization_url``; the provider sends them back to the
+    redirect URI with ``code`` and ``state``, both for ``/callback``."""
+
+    authorization_url: str
+    state: str
+    expires_in: int
+
+
+class CallbackBody(Body, forbid_unknown_fields=True, frozen=True):
+    code: TokenField
+    state: TokenField
+
+
+class LinkBody(Body, forbid_unknown_fields=True, frozen=True):
+    """The ``link_token`` of LINK_REQUIRED and the account's password."""
+
+    link_token: TokenField
+    password: PasswordField
+
+
+class IdentityOut(msgspec.Struct, frozen=True):
+    """A provider linked to your account, with the address it gave."""
+
+    id: str
+    provider: str
+    email: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, identity: LinkedIdentity) -> IdentityOut:
+        return cls(str(identity.id), identity.provider, identity.email, identity.created_at)
+
+
+class IdentityList(msgspec.Struct, frozen=True):
+    items: list[IdentityOut]
+
+    @classmethod
+    def of(cls, identities: Sequence[LinkedIdentity]) -> IdentityList:
+        return cls([IdentityOut.of(identity) for identity in identities])

@@ -45,12 +45,12 @@ Cursor = Annotated[
 UserId = Annotated[str, PathParameter(format="uuid", description="The user's id (a UUID).")]
 
 
-def parse_user_id(raw: str) -> uuid.UUID:
+def parse_user_id(raw: str, parameter: str = "user_id") -> uuid.UUID:
     """A malformed id is a 422 naming the parameter, not a 404 for a route that exists."""
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise ValidationFailed("user_id", "is not a valid UUID") from None
+        raise ValidationFailed(parameter, "is not a valid UUID") from None
 
 
 class UsersController(Controller):

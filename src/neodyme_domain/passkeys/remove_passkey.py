@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from neodyme_domain.errors import LastSignInMethod
 from neodyme_domain.messages import NO_ORIGIN, RequestOrigin, SecurityEvent
 from neodyme_domain.model import User
 from neodyme_domain.notices import security_notice
 from neodyme_domain.passkeys.owned import not_found, owned_passkey
 from neodyme_domain.ports import Clock, UnitOfWork
+from neodyme_domain.sign_in_ways import sign_in_ways
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +23,9 @@ class PasskeyRemoval:
 class RemovePasskey:
     """Recorded as ``passkey_removed`` and told to the owner. Sessions the passkey
     started live on: ending them is a separate choice (the sessions list), as it is
-    after turning two-factor sign-in off. Every account keeps its password, so removing
-    the last passkey never locks anyone out."""
+    after turning two-factor sign-in off. An account made by another provider has no
+    password: its last passkey goes only while a linked provider still signs it in
+    (LAST_SIGN_IN_METHOD otherwise)."""
 
     def __init__(self, *, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
@@ -32,6 +35,8 @@ class RemovePasskey:
         now = self._clock.now()
         async with self._uow as uow:
             passkey = await owned_passkey(uow, cmd.user, cmd.passkey_id)
+            if await sign_in_ways(uow, cmd.user) <= 1:
+                raise LastSignInMethod(context={"user_id": cmd.user.id})
             if not await uow.passkeys.delete(passkey.id):
                 raise not_found(cmd.user)  # removed meanwhile
             await uow.events.record(

@@ -147,6 +147,14 @@ class AuthenticateUser:
         self._monitor.login("success")
         return authenticated
 
+    async def _password_matches(self, user: User, password: str) -> bool:
+        """An account without a password (made by another provider) takes as long to
+        refuse as a wrong password: the timing tells nobody which accounts have none."""
+        if user.has_password:
+            return await self._hasher.verify(user.hashed_password, password)
+        await self._hasher.verify_dummy(password)
+        return False
+
     async def _attempt(self, cmd: AuthenticateCommand) -> Authenticated:
         # The admission (throttle check and lookup) and the writes are short transactions:
         # no connection or lock is held while the hasher works for tens of milliseconds.
@@ -156,7 +164,7 @@ class AuthenticateUser:
             await self._hasher.verify_dummy(cmd.password)
             await self._fail(cmd, admission, "unknown_email")
             raise InvalidCredentials(context={"email": cmd.email, "reason": "unknown_email"})
-        if not await self._hasher.verify(user.hashed_password, cmd.password):
+        if not await self._password_matches(user, cmd.password):
             await self._fail(cmd, admission, "invalid_password")
             raise InvalidCredentials(context={"user_id": user.id, "reason": "invalid_password"})
         if not user.is_active:
@@ -181,17 +189,9 @@ class AuthenticateUser:
                     current.replace_password_hash(rehashed, now)
                     await uow.users.update(current)
                 if current.mfa_enabled:
-                    mfa_token = await _challenge(uow, current, now)
-                    methods = [MfaMethod.TOTP, MfaMethod.RECOVERY_CODES]
-                    if await uow.passkeys.count_for(current.id):
-                        methods.append(MfaMethod.PASSKEY)
+                    required = await second_factor_required(uow, current, now)
                     await uow.commit()
-                    raise MfaRequired(
-                        mfa_token=mfa_token,
-                        methods=[method.value for method in methods],
-                        expires_in=int(MFA_TOKEN_TTL.total_seconds()),
-                        context={"user_id": current.id},
-                    )
+                    raise required
                 await uow.throttle.delete(admission.account)
                 await uow.events.record(
                     SecurityEvent.of("user_login", now, current.id, cmd.origin, email=cmd.email)
@@ -290,6 +290,22 @@ class AuthenticateUser:
             await uow.events.record(_failed_event(cmd, user, "inactive", now))
             await uow.commit()
         raise AccountInactive(context={"user_id": user.id})
+
+
+async def second_factor_required(uow: UnitOfWork, user: User, now: datetime) -> MfaRequired:
+    """The answer to a first factor that proved right for an account with a second one
+    (a password, or another provider's sign-in): a challenge stored in ``uow`` (commit
+    it), and the methods that can complete it."""
+    mfa_token = await _challenge(uow, user, now)
+    methods = [MfaMethod.TOTP, MfaMethod.RECOVERY_CODES]
+    if await uow.passkeys.count_for(user.id):
+        methods.append(MfaMethod.PASSKEY)
+    return MfaRequired(
+        mfa_token=mfa_token,
+        methods=[method.value for method in methods],
+        expires_in=int(MFA_TOKEN_TTL.total_seconds()),
+        context={"user_id": user.id},
+    )
 
 
 async def _challenge(uow: UnitOfWork, user: User, now: datetime) -> str:

@@ -124,6 +124,8 @@ def test_authenticated_routes_name_the_scheme_and_document_401(document: Documen
         "PATCH /api/v1/users/me/passkeys/{passkey_id}",
         "DELETE /api/v1/users/me/passkeys/{passkey_id}",
         "POST /api/v1/auth/introspect",
+        "GET /api/v1/users/me/identities",
+        "DELETE /api/v1/users/me/identities/{identity_id}",
     }
     for label, operation in operations(document):
         if label == "POST /api/v1/auth/introspect":  # a resource server, not a user
@@ -153,6 +155,8 @@ def test_only_routes_with_input_document_422(document: Document) -> None:
         "GET /health/ready",
         "GET /.well-known/jwks.json",
         "GET /.well-known/openid-configuration",
+        "GET /api/v1/auth/oidc/providers",
+        "GET /api/v1/users/me/identities",
     }
     for label, operation in operations(document):
         assert ("422" in operation["responses"]) == (label not in without_input), label

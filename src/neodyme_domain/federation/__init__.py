@@ -1,0 +1,1 @@
+"""Signing in with another OpenID Connect provider, and the identities linked to accounts."""
