@@ -1,5 +1,6 @@
 """GET /account: the signed-in visitor's account, one section per capability (profile,
-password, e-mail, two-factor sign-in, passkeys, sessions, security history, deletion).
+password, e-mail, two-factor sign-in, passkeys, sign-in providers, sessions, security
+history, deletion).
 
 The forms of the sections post to their capability's pages (accounts_pages.py,
 mfa_pages.py, sessions_pages.py), which answer with this page again: the account as it
@@ -55,6 +56,8 @@ EVENT_WORDS: Mapping[str, str] = {
     "passkey_added": "Passkey added",
     "passkey_removed": "Passkey removed",
     "passkey_counter_regressed": "Passkey refused: it may have been copied",
+    "identity_linked": "Sign-in provider linked",
+    "identity_unlinked": "Sign-in provider unlinked",
     "user_activated": "Account reactivated",
     "user_deactivated": "Account deactivated",
 }
@@ -83,6 +86,7 @@ async def account_page(
         SecurityEventsQuery(user, PageRequest(HISTORY_LENGTH))
     )
     passkeys = await container.list_passkeys()(user)
+    identities = await container.list_identities()(user)
     history = [
         HistoryLine(EVENT_WORDS.get(event.type, event.type), event.occurred_at, event.client_ip)
         for event in events.items
@@ -93,6 +97,7 @@ async def account_page(
         user=user,
         sessions=sessions,
         passkeys=passkeys,
+        identities=identities,
         history=history,
         section=section,
         **context,

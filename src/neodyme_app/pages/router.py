@@ -22,6 +22,7 @@ from neodyme_app.config import Settings
 from neodyme_app.pages.account_page import AccountPage
 from neodyme_app.pages.accounts_pages import AccountForms, AccountsPages
 from neodyme_app.pages.errors import PAGE_EXCEPTION_HANDLERS
+from neodyme_app.pages.federation_pages import FederationPages
 from neodyme_app.pages.mfa_pages import MfaPages
 from neodyme_app.pages.page_secrets import page_key
 from neodyme_app.pages.page_session import secure_cookies, session_middleware
@@ -84,6 +85,7 @@ def page_router(settings: Settings) -> Router:
             MfaPages,
             SessionsPages,
             PasskeysPages,
+            FederationPages,
         ],
         middleware=[session_middleware(settings), DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

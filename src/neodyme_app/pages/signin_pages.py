@@ -64,8 +64,9 @@ class SigninPages(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_page(self, request: AnyRequest) -> Any:
-        return render(request, LOGIN_PAGE, success=take_notice(request))
+    async def login_page(self, request: AnyRequest, container: ContainerDep) -> Any:
+        providers = container.identity_providers().providers()
+        return render(request, LOGIN_PAGE, success=take_notice(request), providers=providers)
 
     @post("/login")
     async def login(
@@ -84,7 +85,8 @@ class SigninPages(Controller):
                 request, MFA_PATH, [mfa_cookie(container.settings(), asked.mfa_token, ttl)]
             )
         except DomainError as exc:
-            return refused(request, LOGIN_PAGE, exc, email=data.email)
+            providers = container.identity_providers().providers()
+            return refused(request, LOGIN_PAGE, exc, email=data.email, providers=providers)
         sign_in(request, result.tokens)
         return see_other(request, "/account")
 

@@ -80,6 +80,7 @@ async def test_the_account_page_renders_secured_and_accessible(browser: Browser)
         "E-mail",
         "Two-factor sign-in",
         "Passkeys",
+        "Sign-in providers",
         "Sessions",
         "Security history",
         "Delete account",
