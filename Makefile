@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench \
-	bench-micro bench-baseline bench-check mutation browser screenshots
+	bench-micro bench-baseline bench-check mutation browser screenshots oidc-provider
 
 install: $(STAMP)
 
@@ -54,8 +54,19 @@ test-contract: $(STAMP)
 
 # The e2e tier includes the browser tier (tests/e2e/browser: the pages in Chromium, driven
 # by Playwright), hence `browser` first.
-test-e2e: $(STAMP) browser
+test-e2e: $(STAMP) browser oidc-provider
 	$(call timed,e2e tier,$(PYTEST) tests/e2e -q -n 2)
+
+# The e2e tier signs in with a real OpenID Connect provider: panva's oidc-provider from
+# npm (tests/support/oidc_provider/, its lock file committed), installed once per lock.
+OIDC_PROVIDER := tests/support/oidc_provider
+oidc-provider: $(OIDC_PROVIDER)/node_modules/.package-lock.json
+
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	@command -v npm >/dev/null || { echo "the federation tests need Node.js 20+ and npm:" \
+	  "https://nodejs.org, or apt-get install nodejs npm"; exit 1; }
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # The browser tier drives the system's Chromium (Debian's `chromium` package), never one
 # that Playwright downloads (`playwright install` is not used): installed here if missing,

@@ -1,0 +1,144 @@
+"""A real OpenID Connect provider for tests: panva's certified ``oidc-provider`` (Node.js,
+from npm, installed by ``make oidc-provider``) on 127.0.0.1, driven by the small
+configuration in ``oidc_provider/provider.js`` that the tests own.
+
+It has one client (``client_id``, ``client_secret``, the redirect URIs given) and no login
+form: a sign-in there logs in the current account (``set_account``) and grants ``openid
+email profile`` at once, so following redirects from its authorization URL ends at the
+redirect URI with ``code`` and ``state``. The failures a relying party must survive are
+the provider's to produce, as a broken or hostile provider would::
+
+    with OidcProvider(redirect_uris=[...]) as provider:
+        provider.set_account("bob-sub", "bob@example.com", email_verified=False)
+        provider.decoy_keys(True)        # its JWKS no longer holds the key that signs
+        provider.clock_offset(-7200)     # its ID tokens come out two hours old
+        provider.reset()
+
+``stop()`` ends the process: the provider is down.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+PACKAGE = Path(__file__).resolve().parent / "oidc_provider"
+START_TIMEOUT = 60.0
+"""A failure guard only: the READY line normally comes within a second."""
+
+
+class OidcProvider:
+    def __init__(self, redirect_uris: Sequence[str], *, client_id: str = "neodyme") -> None:
+        if not (PACKAGE / "node_modules" / "oidc-provider").is_dir():
+            raise RuntimeError(
+                "the test OpenID provider is not installed: run `make oidc-provider` (Node 20+)"
+            )
+        self.client_id = client_id
+        self.client_secret = secrets.token_urlsafe(24)
+        self._redirect_uris = list(redirect_uris)
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: list[str] = []
+        self.issuer = ""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        env = {
+            **os.environ,
+            "PORT": "0",
+            "CLIENT_ID": self.client_id,
+            "CLIENT_SECRET": self.client_secret,
+            "REDIRECT_URIS": ",".join(self._redirect_uris),
+        }
+        self._process = subprocess.Popen(
+            ["node", "provider.js"],
+            cwd=PACKAGE,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        ready = threading.Event()
+        threading.Thread(target=self._await_ready, args=(ready,), daemon=True).start()
+        if not ready.wait(START_TIMEOUT) or not self.issuer:
+            self.stop()
+            raise RuntimeError("the test OpenID provider did not start:\n" + "".join(self._stderr))
+        return self
+
+    def _await_ready(self, ready: threading.Event) -> None:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            if line.startswith("READY "):
+                self.issuer = line.split(" ", 1)[1].strip()
+                break
+        ready.set()  # READY, or the process ended (stdout closed)
+        for _ in self._process.stdout:  # keep the pipe from filling up
+            pass
+
+    def _drain_stderr(self) -> None:
+        assert self._process is not None
+        assert self._process.stderr is not None
+        for line in self._process.stderr:
+            self._stderr.append(line)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+
+    @property
+    def settings_entry(self) -> dict[str, str]:
+        """This provider as an entry of ``NEODYME_OIDC_PROVIDERS``."""
+        return {
+            "name": "local",
+            "title": "Local Test ID",
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+
+    def set_account(
+        self, sub: str, email: str | None, *, email_verified: bool = True, name: str = "Test User"
+    ) -> None:
+        self._control(
+            {
+                "account": {
+                    "sub": sub,
+                    "email": email,
+                    "email_verified": email_verified,
+                    "name": name,
+                }
+            }
+        )
+
+    def decoy_keys(self, on: bool) -> None:
+        self._control({"decoy_jwks": on})
+
+    def clock_offset(self, seconds: int) -> None:
+        self._control({"clock_offset_seconds": seconds})
+
+    def reset(self) -> None:
+        self._control({}, path="/__control/reset")
+
+    def _control(self, body: dict[str, Any], *, path: str = "/__control") -> None:
+        response = httpx.post(self.issuer + path, json=body, trust_env=False, timeout=10)
+        assert response.status_code == 204, response.text
