@@ -146,14 +146,21 @@ class BrowserThread:
 # The server
 
 
-def start_page_server(env: Mapping[str, str], workdir: Path) -> ServerProcess:
+def start_page_server(
+    env: Mapping[str, str],
+    workdir: Path,
+    env_of_url: Callable[[str], Mapping[str, str]] | None = None,
+) -> ServerProcess:
     """``neodyme serve`` on a free port with NEODYME_PUBLIC_URL ``http://localhost:<port>``:
     its e-mailed links open its own pages, and its host is a domain name, as a passkey's
     relying-party id must be (browsers refuse IP addresses). The port must be known before
-    the server starts, so a port another process takes first is retried with another."""
+    the server starts, so a port another process takes first is retried with another.
+    ``env_of_url``: more settings that depend on the public URL (a sign-in provider's
+    client, registered with the redirect URI under it)."""
     for attempt in range(1, PORT_ATTEMPTS + 1):
         port = free_port()
-        public = {"NEODYME_PUBLIC_URL": f"http://localhost:{port}"}
+        url = f"http://localhost:{port}"
+        public = {"NEODYME_PUBLIC_URL": url, **(env_of_url(url) if env_of_url else {})}
         process = ServerProcess({**env, **public}, workdir, port=port)
         try:
             return process.start()
@@ -266,7 +273,9 @@ class PageWatch:
             self.documents.append(response)
 
     def _chromiums_own(self, source: str, text: str) -> bool:
-        return bool(self.FAILED_LOAD.match(text)) and source in self.refused_documents
+        # Chromium names the document with the fragment its form's action had (#section).
+        document = source.partition("#")[0]
+        return bool(self.FAILED_LOAD.match(text)) and document in self.refused_documents
 
     def problems(self) -> list[str]:
         """Everything wrong so far; reads the documents' headers (call before closing)."""

@@ -107,13 +107,30 @@ class OidcProvider:
 
     @property
     def settings_entry(self) -> dict[str, str]:
-        """This provider as an entry of ``NEODYME_OIDC_PROVIDERS``."""
+        """This provider, for its first client, as an entry of ``NEODYME_OIDC_PROVIDERS``."""
+        return self._entry(self.client_id, self.client_secret)
+
+    def register_client(self, redirect_uris: Sequence[str]) -> dict[str, str]:
+        """Another client, registered as RFC 7591 says (for a relying party whose redirect
+        URI was not known at the provider's start); its ``NEODYME_OIDC_PROVIDERS`` entry."""
+        metadata = {
+            "redirect_uris": list(redirect_uris),
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        }
+        response = httpx.post(f"{self.issuer}/reg", json=metadata, trust_env=False, timeout=10)
+        assert response.status_code == 201, response.text
+        client = response.json()
+        return self._entry(client["client_id"], client["client_secret"])
+
+    def _entry(self, client_id: str, client_secret: str) -> dict[str, str]:
         return {
             "name": "local",
             "title": "Local Test ID",
             "issuer": self.issuer,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
+            "client_id": client_id,
+            "client_secret": client_secret,
         }
 
     def set_account(

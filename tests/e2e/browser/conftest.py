@@ -20,6 +20,7 @@ teardown. Tests are plain functions (no asyncio).
 from __future__ import annotations
 
 import inspect
+import json
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -40,6 +41,7 @@ from tests.support.browser import (
     public_url,
     start_page_server,
 )
+from tests.support.oidc_provider import OidcProvider
 from tests.support.postgres import drop_database, resolve_postgres_url, scratch_database
 from tests.support.server import migrate, server_env
 from tests.support.smtp import SmtpSink
@@ -51,14 +53,24 @@ expect.set_options(timeout=10_000)  # a busy two-core CI machine, two workers
 
 
 @pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider the pages offer to sign in with ("Local Test ID");
+    the page server registers its client there once its port is known."""
+    with OidcProvider(["http://127.0.0.1:9/unused"]) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
 def page_server(
     request: pytest.FixtureRequest,
     worker_id: str,
     smtp_sink: SmtpSink,
     secret_log: SecretLog,
     tmp_path_factory: pytest.TempPathFactory,
+    oidc_provider: OidcProvider,
 ) -> Iterator[Server]:
-    """The server whose pages the browser opens, at ``base_url`` http://localhost:<port>."""
+    """The server whose pages the browser opens, at ``base_url`` http://localhost:<port>,
+    with ``oidc_provider`` among its sign-in providers."""
     postgres = resolve_postgres_url()
     name = f"neodyme_browser_{worker_id}_{os.getpid()}"
     database_url = scratch_database(postgres, name)
@@ -75,7 +87,13 @@ def page_server(
         access_log="on",
     )
     migrate(env, workdir)
-    process = start_page_server(env, workdir)
+
+    def sign_in_provider(url: str) -> dict[str, str]:
+        client = oidc_provider.register_client([f"{url}/login/oidc/local/callback"])
+        secret_log.add("provider client secret", client["client_secret"])
+        return {"NEODYME_OIDC_PROVIDERS": json.dumps([client])}
+
+    process = start_page_server(env, workdir, sign_in_provider)
     running = Server(public_url(process), process.env, workdir, process.log_path, "browser")
     secret_log.watch(running.log_path, running.env)
     for secret in (PASSWORD, NEW_PASSWORD):

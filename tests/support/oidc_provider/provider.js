@@ -12,7 +12,7 @@
 //                                                  than the one that signs ID tokens
 //   clock_offset_seconds: -7200                    the token endpoint's clock runs that far
 //                                                  off: its ID tokens come out expired
-// POST /__control/reset restores the defaults.
+// POST /__control/reset restores the defaults. POST /reg registers another client.
 
 import http from 'node:http';
 import { generateKeyPair, exportJWK } from 'jose';
@@ -71,7 +71,9 @@ const provider = new Provider(issuer, {
     profile: ['name'],
   },
   scopes: ['openid', 'email', 'profile'],
-  features: { devInteractions: { enabled: false } },
+  // Dynamic client registration (RFC 7591), open: a test whose redirect URI is known only
+  // once its server has a port registers a client of its own.
+  features: { devInteractions: { enabled: false }, registration: { enabled: true } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
   async findAccount(ctx, id) {
