@@ -69,26 +69,14 @@ async def authorize(api: Api, provider: str = "local") -> dict[str, Any]:
     return dict(expect(await api.client.post(f"{OIDC}/{provider}/authorize", json=body), 200))
 
 
-async def at_the_provider(url: str) -> dict[str, str]:
-    """What a browser does at the provider: follow its redirects (it signs the current
-    account in at once) until it sends the user back to the app: ``code`` and ``state``."""
-    async with httpx.AsyncClient(trust_env=False, timeout=30) as browser:
-        response = await browser.get(url)
-        while not response.headers.get("location", "").startswith(APP_CALLBACK):
-            assert response.status_code in {302, 303}, response.text[:500]
-            response = await browser.get(response.url.join(response.headers["location"]))
-    query = parse_qs(urlsplit(response.headers["location"]).query)
-    return {name: values[0] for name, values in query.items()}
-
-
 async def callback(api: Api, answer: dict[str, str]) -> httpx.Response:
     body = {"code": answer["code"], "state": answer["state"]}
     return await api.client.post(f"{OIDC}/local/callback", json=body)
 
 
-async def sign_in(api: Api) -> httpx.Response:
+async def sign_in(api: Api, provider: OidcProvider) -> httpx.Response:
     started = await authorize(api)
-    return await callback(api, await at_the_provider(started["authorization_url"]))
+    return await callback(api, provider.answer(started["authorization_url"], APP_CALLBACK))
 
 
 def accounts_of(reader: Reader, email: str) -> int:
@@ -115,7 +103,10 @@ async def test_a_first_sign_in_makes_a_verified_account_and_the_next_signs_in_to
     assert query["state"] == [started["state"]]
     assert len(query["nonce"][0]) >= 43
 
-    session = expect(await callback(api, await at_the_provider(started["authorization_url"])), 200)
+    session = expect(
+        await callback(api, federation.provider.answer(started["authorization_url"], APP_CALLBACK)),
+        200,
+    )
     user = session["user"]
     assert (user["email"], user["full_name"], user["is_verified"]) == (email, "Ada Lovelace", True)
     me = expect(
@@ -132,7 +123,7 @@ async def test_a_first_sign_in_makes_a_verified_account_and_the_next_signs_in_to
     # No password: a password login with the address is refused like a wrong password.
     expect_error(await api.login(email, PASSWORD), 401, "INVALID_CREDENTIALS")
 
-    again = expect(await sign_in(api), 200)
+    again = expect(await sign_in(api, federation.provider), 200)
     assert again["user"]["id"] == user["id"]
     assert accounts_of(federation.reader, email) == 1
     # The only way in: unlinking it is refused.
@@ -150,7 +141,7 @@ async def test_an_address_an_account_holds_is_linked_only_with_its_password(
     owner = await api.signed_up(email)
     federation.provider.set_account(subject, email)
 
-    refused = expect_error(await sign_in(api), 409, "LINK_REQUIRED")
+    refused = expect_error(await sign_in(api, federation.provider), 409, "LINK_REQUIRED")
     assert refused["details"]["email"] == email
     assert links_of(federation.reader, subject) == 0  # nothing linked before the proof
     link_token = refused["details"]["link_token"]
@@ -162,13 +153,13 @@ async def test_an_address_an_account_holds_is_linked_only_with_its_password(
     right = {"link_token": link_token, "password": PASSWORD}
     expect_error(await api.client.post(f"{OIDC}/link", json=right), 400, "FEDERATION_REFUSED")
 
-    again = expect_error(await sign_in(api), 409, "LINK_REQUIRED")
+    again = expect_error(await sign_in(api, federation.provider), 409, "LINK_REQUIRED")
     right = {"link_token": again["details"]["link_token"], "password": PASSWORD}
     linked = expect(await api.client.post(f"{OIDC}/link", json=right), 200)
     assert linked["user"]["id"] == owner["user"]["id"]
     assert links_of(federation.reader, subject) == 1
 
-    through_provider = expect(await sign_in(api), 200)
+    through_provider = expect(await sign_in(api, federation.provider), 200)
     assert through_provider["user"]["id"] == owner["user"]["id"]
     # It has a password too: the provider may go.
     token = through_provider["access_token"]
@@ -197,7 +188,7 @@ async def test_a_wrong_state_is_refused(api: Api, federation: Federation) -> Non
     email = address("state")
     federation.provider.set_account(f"sub-{email}", email)
     started = await authorize(api)
-    answer = await at_the_provider(started["authorization_url"])
+    answer = federation.provider.answer(started["authorization_url"], APP_CALLBACK)
     expect_error(
         await callback(api, {**answer, "state": answer["state"] + "x"}), 400, "FEDERATION_REFUSED"
     )
@@ -208,7 +199,7 @@ async def test_a_replayed_code_is_refused(api: Api, federation: Federation) -> N
     email = address("replay")
     federation.provider.set_account(f"sub-{email}", email)
     started = await authorize(api)
-    answer = await at_the_provider(started["authorization_url"])
+    answer = federation.provider.answer(started["authorization_url"], APP_CALLBACK)
     expect(await callback(api, answer), 200)
 
     # The same callback again: its state is spent.
@@ -227,7 +218,11 @@ async def test_an_id_token_with_another_nonce_is_refused(api: Api, federation: F
     url = urlsplit(started["authorization_url"])
     query = {name: values[0] for name, values in parse_qs(url.query).items()}
     tampered = url._replace(query=urlencode({**query, "nonce": query["nonce"] + "x"})).geturl()
-    expect_error(await callback(api, await at_the_provider(tampered)), 400, "FEDERATION_REFUSED")
+    expect_error(
+        await callback(api, federation.provider.answer(tampered, APP_CALLBACK)),
+        400,
+        "FEDERATION_REFUSED",
+    )
     assert accounts_of(federation.reader, email) == 0
 
 
@@ -237,7 +232,7 @@ async def test_an_id_token_signed_by_a_key_the_provider_does_not_publish_is_refu
     email = address("decoy")
     federation.provider.set_account(f"sub-{email}", email)
     federation.provider.decoy_keys(True)
-    expect_error(await sign_in(api), 400, "FEDERATION_REFUSED")
+    expect_error(await sign_in(api, federation.provider), 400, "FEDERATION_REFUSED")
     assert accounts_of(federation.reader, email) == 0
 
 
@@ -245,7 +240,7 @@ async def test_an_expired_id_token_is_refused(api: Api, federation: Federation) 
     email = address("expired")
     federation.provider.set_account(f"sub-{email}", email)
     federation.provider.clock_offset(-7200)  # its tokens expire an hour after their iat
-    expect_error(await sign_in(api), 400, "FEDERATION_REFUSED")
+    expect_error(await sign_in(api, federation.provider), 400, "FEDERATION_REFUSED")
     assert accounts_of(federation.reader, email) == 0
 
 
@@ -254,7 +249,7 @@ async def test_an_address_the_provider_did_not_verify_makes_no_account(
 ) -> None:
     email = address("unverified")
     federation.provider.set_account(f"sub-{email}", email, email_verified=False)
-    expect_error(await sign_in(api), 403, "PROVIDER_EMAIL_UNVERIFIED")
+    expect_error(await sign_in(api, federation.provider), 403, "PROVIDER_EMAIL_UNVERIFIED")
     assert accounts_of(federation.reader, email) == 0
 
 

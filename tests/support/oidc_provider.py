@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -132,6 +133,18 @@ class OidcProvider:
             "client_id": client_id,
             "client_secret": client_secret,
         }
+
+    def answer(self, authorization_url: str, redirect_uri: str) -> dict[str, str]:
+        """What a browser does at the provider: follow its redirects (it signs the current
+        account in at once) until it sends the user to ``redirect_uri``; the parameters it
+        carries there (``code``, ``state``, ``iss``, or ``error``)."""
+        with httpx.Client(trust_env=False, timeout=30) as browser:
+            response = browser.get(authorization_url)
+            while not response.headers.get("location", "").startswith(redirect_uri):
+                assert response.status_code in {302, 303}, response.text[:500]
+                response = browser.get(response.url.join(response.headers["location"]))
+        query = parse_qs(urlsplit(response.headers["location"]).query)
+        return {name: values[0] for name, values in query.items()}
 
     def set_account(
         self, sub: str, email: str | None, *, email_verified: bool = True, name: str = "Test User"

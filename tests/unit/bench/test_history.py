@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import history
+import pytest
+from bench import history, report
 
 MACHINE = {"cpu": "Test CPU", "cores": 2, "memory_mib": 4096, "python": "3.11.9", "kernel": "6"}
 WHEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -25,8 +26,11 @@ def cell(rps: float) -> dict[str, Any]:
     }
 
 
-def results(*, postgresql: bool = True, make_test: bool = True) -> dict[str, Any]:
-    """Two concurrencies; neodyme at a known fraction of each reference."""
+def results(
+    *, postgresql: bool = True, make_test: bool = True, tokens: bool = False
+) -> dict[str, Any]:
+    """Two concurrencies; neodyme at a known fraction of each reference. ``tokens``: with
+    the server on EdDSA tokens, and the bare JSON reference's introspection cells."""
     servers: dict[str, Any] = {
         "sqlite": {
             "cells": {
@@ -53,6 +57,15 @@ def results(*, postgresql: bool = True, make_test: bool = True) -> dict[str, Any
                 "me": {"16": cell(4000.0), "64": cell(2000.0)},
             }
         }
+    if tokens:
+        servers["sqlite_eddsa"] = {
+            "label": "neodyme SQLite EdDSA",
+            "cells": {
+                "me": {"16": cell(1800.0), "64": cell(800.0)},
+                "introspect": {"16": cell(1000.0), "64": cell(500.0)},
+            },
+        }
+        servers["json"]["cells"]["introspect"] = {"16": cell(10000.0), "64": cell(20000.0)}
     return {
         "machine": {
             "cores": 2,
@@ -218,3 +231,67 @@ def test_the_revision_is_the_commit_and_whether_tracked_files_changed(tmp_path: 
 
 def test_outside_a_repository_the_revision_is_unknown(tmp_path: Path):
     assert history.revision(tmp_path) == ("unknown", False)
+
+
+def test_the_tokens_servers_ratios_follow_the_others_when_it_ran():
+    found = history.ratios(results(tokens=True))
+    assert {name: value for name, value in found.items() if "eddsa" in name} == {
+        "me.sqlite_eddsa.c16": 0.09,
+        "me.sqlite_eddsa.c64": 0.02,
+        "introspect.sqlite_eddsa.c16": 0.1,
+        "introspect.sqlite_eddsa.c64": 0.025,
+    }
+    assert found.keys() - {n for n in found if "eddsa" in n} == history.ratios(results()).keys()
+    assert history.figures(results(tokens=True))["introspect.json.c64.rps"] == 20000.0
+    names = list(history.series([record() | {"ratios": found}]))
+    assert names[-5:] == [
+        "me.postgresql.c64",
+        "me.sqlite_eddsa.c16",
+        "me.sqlite_eddsa.c64",
+        "introspect.sqlite_eddsa.c16",
+        "introspect.sqlite_eddsa.c64",
+    ]
+
+
+def labelled(data: dict[str, Any]) -> dict[str, Any]:
+    labels = {"sqlite": "neodyme SQLite", "argon2": "bare argon2", "json": "bare JSON"}
+    for key, server in data["servers"].items():
+        server.setdefault("label", labels.get(key, key))
+    data["machine"]["cpu"] = MACHINE["cpu"]
+    data["servers"]["sqlite"]["memory"] |= {
+        "rss_before_mib": 300.0,
+        "rss_warm_mib": 330.0,
+        "rss_after_mib": 364.26,
+        "warm_after": 100,
+        "logins_200": {"peak_rss_mib": 370.0, "statuses": {200: 200}},
+    }
+    return data
+
+
+def test_the_table_gives_the_tokens_rows_as_ratios_to_bare_json_and_to_hs256():
+    table = report.table(labelled(results(postgresql=False, tokens=True)))
+    # A row's first cell to the row; the tokens table's rows come last, and win.
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in table.splitlines()}
+    assert rows["GET /auth/me req/s, 16 clients"].split(" | ")[1:] == [
+        "1,800/s = 0.09x",
+        "20,000/s (bare JSON)",
+        "0.90x neodyme SQLite (HS256) |",
+    ]
+    assert (
+        "1,000/s = 0.10x | 10,000/s (bare JSON) | - |"
+        in rows["POST /auth/introspect req/s, 16 clients"]
+    )
+    assert "introspect: server CPU per request, 16 clients" in rows
+    without = report.table(labelled(results(postgresql=False)))
+    assert "POST /auth/introspect" not in without
+    assert "tokens other services trust" not in without
+
+
+def test_the_charts_draw_the_tokens_cells_and_ratios(tmp_path: Path):
+    pytest.importorskip("matplotlib")
+    data = labelled(results(postgresql=False, tokens=True))
+    report.chart(data, tmp_path / "bench.png")
+    entry = history.entry(data, commit="0" * 40, dirty=False, date=WHEN, machine=MACHINE)
+    report.trend_chart([entry], tmp_path / "history.png")
+    assert (tmp_path / "bench.png").stat().st_size > 0
+    assert (tmp_path / "history.png").stat().st_size > 0

@@ -4,15 +4,20 @@ The subjects themselves are run once each, to prove they measure the path they n
 
 from __future__ import annotations
 
+import asyncio
 import json
+import statistics
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 import pytest
 from bench import micro
 
+from neodyme_app.config import JwtAlgorithm
 from neodyme_app.container import build_container
 from neodyme_domain.errors import WeakPassword
+from neodyme_domain.use_cases import RegisterCommand
 
 
 class Script:
@@ -140,7 +145,9 @@ def test_the_policy_benchmark_checks_passwords_that_the_app_accepts_and_refuses(
     assert outcomes == {"accepted", "refused"}
 
 
-@pytest.mark.parametrize("name", ["policy", "token", "login"])
+@pytest.mark.parametrize(
+    "name", ["policy", "token", "login", "jwt_hs256", "jwks_eddsa", "jwks_es256"]
+)
 def test_each_subject_runs_its_workload_on_the_success_path(name: str):
     """A wrong password, an expired or unverifiable token, a policy that refuses the
     accepted passwords: each would raise here, instead of being timed as a fast failure."""
@@ -154,3 +161,110 @@ def test_a_baseline_from_another_machine_is_pointed_out():
     assert micro.machine_note(here | {"kernel": "6.2"}, here).startswith("baseline machine")
     note = micro.machine_note(here | {"cpu": "Intel Xeon"}, here)
     assert note == "note: the baseline was written on another machine (cpu Intel Xeon -> AMD EPYC)"
+
+
+def counted(name: str, run: Callable[[], None], **fields: Any) -> micro.Benchmark:
+    return micro.Benchmark(name, f"the {name}", run, operations=10, **fields)
+
+
+def test_a_subject_weighed_against_another_alternates_with_it_the_other_first_and_last():
+    script = Script()
+    other = counted("hs", script.work("hs", [20, 10, 30]))
+    subject = counted("ed", script.work("ed", [50, 40]), against="hs")
+    figure = micro.versus(subject, other, 2, script.timer)
+    assert script.calls == ["hs", "ed", "hs", "ed", "hs"]
+    assert figure["name"] == "hs"
+    assert figure["ratio"] == 40 / 10  # the fastest rounds' cost, as against the reference
+    assert figure["pairs"][1] == pytest.approx(statistics.median([50 / 15, 40 / 20]), abs=1e-4)
+    assert figure["ops_per_s"] == 10 * 1e9 / 40
+    assert figure["other_ops_per_s"] == 10 * 1e9 / 10
+    assert figure["throughput_ratio"] == 0.25
+
+
+def test_only_counted_subjects_that_need_no_preparing_are_weighed_against_each_other():
+    script = Script()
+    other = counted("hs", script.work("hs", [1] * 3))
+    with pytest.raises(ValueError, match="count operations"):
+        micro.versus(micro.Benchmark("ed", "uncounted", script.work("ed", [1])), other, 1)
+    prepared = counted("ed", script.work("ed", [1]), prepare=lambda: None)
+    with pytest.raises(ValueError, match="no preparing"):
+        micro.versus(prepared, other, 1)
+    assert script.calls == []
+
+
+WRITTEN_ON = {"cpu": "AMD EPYC", "cores": 2, "python": "3.11.7"}
+
+
+def committed_like(**ratios: float) -> dict[str, Any]:
+    old = {key: value for key, value in micro.WORKLOAD.items() if key != "verify"}
+    return baseline(**ratios) | {"workload": old, "machine": WRITTEN_ON, "commit": "c0ffee"}
+
+
+def test_new_benchmarks_are_written_into_the_baseline_beside_the_others_kept_as_they_were():
+    before = committed_like(login=2.5, token=3.0)
+    runs = [{"jwks_eddsa": {"what": "EdDSA", "ratio": ratio}} for ratio in (4.4, 4.2, 4.3)]
+    merged = micro.merge_baseline(before, runs, WRITTEN_ON | {"kernel": "other"})
+    assert merged["workload"] == micro.WORKLOAD
+    assert merged["commit"] == "c0ffee"  # the others' provenance, as it was
+    assert merged["benchmarks"]["login"] == {"ratio": 2.5}
+    assert merged["benchmarks"]["token"] == {"ratio": 3.0}
+    written = merged["benchmarks"]["jwks_eddsa"]
+    assert (written["ratio"], written["runs"]) == (4.3, [4.4, 4.2, 4.3])
+    assert {"commit", "dirty", "date"} <= written.keys()
+    assert micro.compare(merged, {"login": 2.5, "token": 3.0, "jwks_eddsa": 4.3}) == []
+
+
+def test_benchmarks_are_not_added_to_a_baseline_of_other_workloads_or_of_another_machine():
+    runs = [{"jwks_eddsa": {"what": "EdDSA", "ratio": 4.0}}]
+    other_workload = committed_like(login=2.5)
+    other_workload["workload"] = other_workload["workload"] | {"login": 1}
+    with pytest.raises(ValueError, match="workloads login changed"):
+        micro.merge_baseline(other_workload, runs, WRITTEN_ON)
+    with pytest.raises(ValueError, match="another machine"):
+        micro.merge_baseline(committed_like(login=2.5), runs, WRITTEN_ON | {"cores": 8})
+
+
+def registered_user() -> Any:
+    container = build_container(micro.settings())
+    loop = asyncio.new_event_loop()
+    try:
+        command = RegisterCommand("resource@example.com", "Bench", micro.PASSWORD)
+        return loop.run_until_complete(container.register_user()(command)).user
+    finally:
+        container.hasher().close()
+        loop.close()
+
+
+@pytest.mark.parametrize("algorithm", [JwtAlgorithm.EDDSA, JwtAlgorithm.ES256])
+def test_a_resource_server_checks_a_token_with_the_key_of_the_jwks_fetched_once(
+    algorithm: JwtAlgorithm,
+):
+    """The key is the one neodyme publishes, for the token's kid and algorithm, fetched
+    over HTTP once; the check refuses a token it did not sign, so a round cannot time a
+    check that passes anything."""
+    token, jwks = asyncio.run(micro.asymmetric_token(algorithm, registered_user()))
+    header = jwt.get_unverified_header(token)
+    assert (header["alg"], header["kid"]) == (algorithm.value, jwks["keys"][0]["kid"])
+    key, fetches = micro.jwks_key(token, jwks)
+    assert fetches == 1
+    assert (key.key_id, key.algorithm_name) == (header["kid"], algorithm.value)
+    config = micro.settings()
+    micro.resource_server_check(token, key, algorithm.value, config)()
+    head, payload, signature = token.split(".")
+    other = "A" if signature[10] != "A" else "B"
+    forged = f"{head}.{payload}.{signature[:10]}{other}{signature[11:]}"
+    with pytest.raises(jwt.InvalidSignatureError):
+        micro.resource_server_check(forged, key, algorithm.value, config)()
+    with pytest.raises(jwt.InvalidAlgorithmError):  # pinned: the secret opens nothing
+        micro.resource_server_check(token, config.secret_key, "HS256", config)()
+
+
+def test_measuring_some_benchmarks_weighs_each_against_its_other_and_counts_operations():
+    figures = micro.measure(rounds=2, only=["jwks_eddsa"])
+    assert list(figures) == ["jwks_eddsa"]
+    figure = figures["jwks_eddsa"]
+    assert figure["ops_per_s"] > 0
+    assert figure["versus"]["name"] == "jwt_hs256"
+    assert figure["versus"]["throughput_ratio"] > 0
+    with pytest.raises(ValueError, match="no benchmark nothing"):
+        micro.measure(rounds=2, only=["nothing"])
