@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.report import NAMES, NEODYME, REFERENCE
+from bench.report import NAMES, NEODYME, REFERENCE, TOKEN_NAMES, TOKENS
 
 HISTORY = Path(__file__).parent / "history.jsonl"
 ENDPOINTS = list(NAMES)
@@ -73,14 +73,17 @@ def ratio_name(endpoint: str, server: str, connections: int | str) -> str:
 
 def ratios(results: dict[str, Any]) -> dict[str, float]:
     """Every ratio the table prints: neodyme's 2xx throughput over its reference's, per
-    endpoint, backend and concurrency (a backend left out of the run is absent)."""
+    endpoint, backend and concurrency (a backend left out of the run is absent), then
+    those of the tokens table (``me.sqlite_eddsa.c16``, ``introspect.sqlite_eddsa.c16``)."""
     servers = results["servers"]
     found = {}
-    for endpoint in ENDPOINTS:
-        reference = servers[REFERENCE[endpoint]]["cells"][endpoint]
-        for server in NEODYME:
+    measured = [(endpoint, NEODYME) for endpoint in ENDPOINTS]
+    measured += [(endpoint, TOKENS) for endpoint in TOKEN_NAMES]
+    for endpoint, backends in measured:
+        for server in backends:
             if server not in servers:
                 continue
+            reference = servers[REFERENCE[endpoint]]["cells"][endpoint]
             for count in results["options"]["connections"]:
                 cell = servers[server]["cells"][endpoint][str(count)]
                 base = reference[str(count)]["rps"]
@@ -165,11 +168,15 @@ def read(path: Path) -> list[dict[str, Any]]:
 
 
 def _sort_key(name: str) -> tuple[int, int, int, str]:
+    """The main table's ratios in its order, then the tokens table's in its, then others."""
     parts = name.split(".")
-    if len(parts) != 3 or parts[0] not in ENDPOINTS or parts[1] not in NEODYME:
-        return (len(ENDPOINTS), 0, 0, name)
-    count = int(parts[2].removeprefix("c")) if parts[2].removeprefix("c").isdigit() else 0
-    return (ENDPOINTS.index(parts[0]), list(NEODYME).index(parts[1]), count, name)
+    count = int(parts[-1].removeprefix("c")) if parts[-1].removeprefix("c").isdigit() else 0
+    if len(parts) == 3 and parts[0] in ENDPOINTS and parts[1] in NEODYME:
+        return (ENDPOINTS.index(parts[0]), list(NEODYME).index(parts[1]), count, name)
+    if len(parts) == 3 and parts[0] in TOKEN_NAMES and parts[1] in TOKENS:
+        rank = len(ENDPOINTS) + list(TOKEN_NAMES).index(parts[0])
+        return (rank, list(TOKENS).index(parts[1]), count, name)
+    return (len(ENDPOINTS) + len(TOKEN_NAMES), 0, 0, name)
 
 
 def series(entries: list[dict[str, Any]]) -> dict[str, list[float | None]]:

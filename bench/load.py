@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 WRK_DIR = Path(__file__).parent / "wrk"
-SCRIPTS = {"register": "register.lua", "login": "login.lua", "me": "get.lua"}
+SCRIPTS = {
+    "register": "register.lua",
+    "login": "login.lua",
+    "me": "get.lua",
+    "introspect": "introspect.lua",
+}
 
 
 def command(
@@ -21,7 +26,8 @@ def command(
 ) -> list[str]:
     """wrk with one thread per core (at most one per connection) and ``script``'s
     arguments: register.lua <path> <e-mail prefix> <password>; login.lua <path>
-    <password> <e-mail>...; get.lua <path> [<bearer token>]."""
+    <password> <e-mail>...; get.lua <path> [<bearer token>]; introspect.lua <path>
+    <Authorization header> <form body>."""
     threads = min(connections, os.cpu_count() or 1)
     return [
         *("wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"),

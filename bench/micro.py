@@ -3,15 +3,25 @@
 `make bench-micro` prints them, `make bench-baseline` writes bench/micro_baseline.json,
 `make bench-check` fails when one is more than 30% worse than that baseline:
 
-    .venv/bin/python -m bench.micro [--write-baseline [--runs 5] | --check]
+    .venv/bin/python -m bench.micro [--write-baseline [--runs 5] | --check] [--only NAME,...]
+
+``--only`` measures the benchmarks named; with ``--write-baseline`` it writes them into
+the baseline and keeps the others' figures as they were (a new benchmark gets a baseline
+without the old ones being measured again on a day of other noise).
 
 An absolute time means nothing on a shared machine (another process, a slower core, a
 busy neighbour on the host), and nothing from one machine to the next. So each subject
 (the password policy check, an access token issued and verified, a login on the memory
-adapters with cheap argon2) is timed in rounds that alternate with a reference workload
-of a similar nature and a fixed size: ref, subject, ref, subject, ..., ref. The figure
-is the subject's fastest round over the reference's fastest (``Rounds.ratio`` says why
-the fastest): 1.5 means "a round of the subject costs 1.5 rounds of the reference".
+adapters with cheap argon2, an access token verified as a resource server verifies it) is
+timed in rounds that alternate with a reference workload of a similar nature and a fixed
+size: ref, subject, ref, subject, ..., ref. The figure is the subject's fastest round
+over the reference's fastest (``Rounds.ratio`` says why the fastest): 1.5 means "a round
+of the subject costs 1.5 rounds of the reference".
+
+A subject that is weighed against another one (``Benchmark.against``: an EdDSA or ES256
+token checked with the key of the JWKS against an HS256 token checked with the secret) is
+also timed in rounds alternating with that one, and the ratio of the two is printed below
+the table, with their operations per second of CPU time.
 Rounds are timed in process CPU time (every thread of this process, the argon2 workers'
 included), so the time spent waiting for a core that another process holds is not
 counted at all. docs/performance.md gives the spread measured on a busy 2-core machine.
@@ -25,22 +35,28 @@ import base64
 import gc
 import hashlib
 import hmac
+import http.server
 import json
 import statistics
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jwt
+
 from bench.history import machine_identity, revision
 from neodyme_adapters.argon2_hasher import CHEAP_PARAMETERS
-from neodyme_app.config import Environment, Settings
+from neodyme_app.config import Environment, JwtAlgorithm, Settings
 from neodyme_app.container import build_container
+from neodyme_app.embedded import open_neodyme
 from neodyme_domain.errors import WeakPassword
+from neodyme_domain.model import User
 from neodyme_domain.use_cases import AuthenticateCommand, RegisterCommand
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,13 +73,17 @@ REFERENCE_REPEATS = 120
 POLICY_REPEATS = 300
 TOKEN_REPEATS = 120
 LOGIN_REPEATS = 30
+VERIFY_REPEATS = 120
 WORKLOAD = {
     "reference": REFERENCE_REPEATS,
     "policy": POLICY_REPEATS,
     "token": TOKEN_REPEATS,
     "login": LOGIN_REPEATS,
+    "verify": VERIFY_REPEATS,
     "rounds": ROUNDS,
 }
+RESOURCE_SERVER_CLAIMS = ["exp", "iat", "sub"]
+"""What a resource server requires of a token, as examples/resource_server.py does."""
 
 PASSWORD = "Bench-Password-1!"
 POLICY_PASSWORDS = (
@@ -112,25 +132,106 @@ def reference_workload() -> None:
         claims["ver"] += 1
 
 
+def unprepared() -> None:
+    """The preparation of a round that needs none."""
+
+
 @dataclass(frozen=True, slots=True)
 class Benchmark:
     name: str
     what: str
     run: Callable[[], object]
     """One round of the subject's fixed workload."""
-    prepare: Callable[[], object] = lambda: None
+    prepare: Callable[[], object] = unprepared
     """Run before each round, untimed: what puts the subject back where a round starts."""
+    operations: int = 0
+    """What one round does, counted (0: not counted): the operations per second printed."""
+    against: str | None = None
+    """Another benchmark's name: the two are also timed in alternating rounds, and the
+    subject's cost printed as a ratio to that one's (same run, same stretch of time)."""
 
 
-def settings() -> Settings:
-    """The unit tier's: in-memory storage, cheap argon2 (64 KiB, one pass), defaults else."""
+def settings(algorithm: JwtAlgorithm = JwtAlgorithm.HS256) -> Settings:
+    """The unit tier's: in-memory storage, cheap argon2 (64 KiB, one pass), defaults else;
+    access tokens signed with ``algorithm``."""
     return Settings(
         environment=Environment.TESTING,
         database_url="memory://",
         secret_key="micro-benchmark-secret-key-of-32-bytes",
         argon2_memory_kib=CHEAP_PARAMETERS.memory_kib,
         argon2_time_cost=CHEAP_PARAMETERS.time_cost,
+        jwt_algorithm=algorithm,
     )
+
+
+async def asymmetric_token(algorithm: JwtAlgorithm, user: User) -> tuple[str, dict[str, Any]]:
+    """An access token for ``user`` from neodyme on ``algorithm`` (its key made and loaded
+    as `neodyme serve` does at start: ``open_neodyme``), and the JWKS it publishes, the
+    document of GET /.well-known/jwks.json."""
+    async with open_neodyme(settings(algorithm)) as container:
+        now = container.clock().now()
+        token = container.tokens().issue_access(user, now, "session-1")
+        ring = container.key_ring()
+        assert ring is not None, f"{algorithm}: no key ring"
+        return token, ring.jwks(now)
+
+
+def jwks_key(token: str, jwks: dict[str, Any]) -> tuple[jwt.PyJWK, int]:
+    """The key that verifies ``token``, as a resource server gets it: ``jwt.PyJWKClient``
+    fetching ``jwks`` over HTTP (from a server on a loopback port, gone once fetched),
+    and caching it. Also how many fetches the server answered."""
+    body = json.dumps(jwks).encode()
+    fetches = 0
+
+    class Jwks(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            nonlocal fetches
+            fetches += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/jwk-set+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Jwks) as server:
+        thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+        thread.start()
+        try:
+            port = server.server_address[1]
+            client = jwt.PyJWKClient(
+                f"http://127.0.0.1:{port}/.well-known/jwks.json", cache_keys=True
+            )
+            key = client.get_signing_key_from_jwt(token)
+            # The cached key, as the client answers every later token of that kid.
+            assert client.get_signing_key_from_jwt(token) is key
+        finally:
+            server.shutdown()
+            thread.join()
+    return key, fetches
+
+
+def resource_server_check(
+    token: str, key: Any, algorithm: str, config: Settings
+) -> Callable[[], None]:
+    """A round of a resource server's check of ``token``: signature, the algorithm pinned,
+    issuer, audience, expiry (by the wall clock) and the claims it requires, decoded with
+    PyJWT, ``VERIFY_REPEATS`` times. The key is fetched before, never in a round."""
+
+    def verify() -> None:
+        for _ in range(VERIFY_REPEATS):
+            jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=config.jwt_audience,
+                issuer=config.jwt_issuer,
+                options={"require": RESOURCE_SERVER_CLAIMS},
+            )
+
+    return verify
 
 
 @contextmanager
@@ -164,14 +265,29 @@ def subjects() -> Iterator[list[Benchmark]]:
             for _ in range(LOGIN_REPEATS):
                 await authenticate(login)
 
+        # Resource servers checking access tokens of the same user and claims: HS256 with
+        # the shared secret, EdDSA and ES256 with the key of neodyme's JWKS.
+        config = container.settings()
+        hs256 = tokens.issue_access(user, clock.now(), "session-1")
+        checks = {"jwt_hs256": resource_server_check(hs256, config.secret_key, "HS256", config)}
+        for algorithm in (JwtAlgorithm.EDDSA, JwtAlgorithm.ES256):
+            token, jwks = loop.run_until_complete(asymmetric_token(algorithm, user))
+            key, _ = jwks_key(token, jwks)
+            name = f"jwks_{algorithm.value.lower()}"
+            checks[name] = resource_server_check(token, key, algorithm.value, config)
+
         yield [
             Benchmark(
                 "policy",
                 f"password policy check, {len(POLICY_PASSWORDS)} passwords",
                 check_policy,
+                operations=POLICY_REPEATS * len(POLICY_PASSWORDS),
             ),
             Benchmark(
-                "token", "access token issued and verified (JwtTokenService)", issue_and_verify
+                "token",
+                "access token issued and verified (JwtTokenService)",
+                issue_and_verify,
+                operations=TOKEN_REPEATS,
             ),
             Benchmark(
                 "login",
@@ -181,6 +297,27 @@ def subjects() -> Iterator[list[Benchmark]]:
                 # events), so each login would cost more than the one before: every round
                 # starts from the state right after the registration instead.
                 prepare=lambda: setattr(database, "state", registered.copy()),
+                operations=LOGIN_REPEATS,
+            ),
+            Benchmark(
+                "jwt_hs256",
+                "resource server: HS256 access token, jwt.decode with the secret",
+                checks["jwt_hs256"],
+                operations=VERIFY_REPEATS,
+            ),
+            Benchmark(
+                "jwks_eddsa",
+                "resource server: EdDSA access token, jwt.decode with the JWKS key",
+                checks["jwks_eddsa"],
+                operations=VERIFY_REPEATS,
+                against="jwt_hs256",
+            ),
+            Benchmark(
+                "jwks_es256",
+                "resource server: ES256 access token, jwt.decode with the JWKS key",
+                checks["jwks_es256"],
+                operations=VERIFY_REPEATS,
+                against="jwt_hs256",
             ),
         ]
     finally:
@@ -243,28 +380,73 @@ def _timed(work: Callable[[], object], timer: Timer) -> int:
         gc.enable()
 
 
-def measure(rounds: int = ROUNDS) -> dict[str, dict[str, Any]]:
-    """Every benchmark: its ratio, and the quartiles of its rounds' pair ratios (the
-    noise), after a few untimed rounds that warm the caches."""
+def measure(rounds: int = ROUNDS, only: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Every benchmark (or those named in ``only``): its ratio, the quartiles of its
+    rounds' pair ratios (the noise) and its operations per second of CPU time, after a
+    few untimed rounds that warm the caches; for one weighed ``against`` another, the same
+    of their own alternating rounds, under ``versus``."""
     figures: dict[str, dict[str, Any]] = {}
     with subjects() as benchmarks:
+        named = {benchmark.name: benchmark for benchmark in benchmarks}
+        if unknown := sorted(set(only or ()) - named.keys()):
+            raise ValueError(f"no benchmark {', '.join(unknown)} (there are: {', '.join(named)})")
         # What the imports and the container made lives until the end: out of the
         # collector's sight, each round's collection walks only that round's garbage.
         gc.collect()
         gc.freeze()
         try:
             for benchmark in benchmarks:
+                if only is not None and benchmark.name not in only:
+                    continue
                 alternate(reference_workload, benchmark, WARMUP_ROUNDS)
                 timed = alternate(reference_workload, benchmark, rounds)
-                q1, median, q3 = statistics.quantiles(timed.pair_ratios(), n=4)
-                figures[benchmark.name] = {
-                    "what": benchmark.what,
-                    "ratio": round(timed.ratio, 4),
-                    "pairs": [round(q1, 4), round(median, 4), round(q3, 4)],
-                }
+                figures[benchmark.name] = {"what": benchmark.what, **spread(timed)}
+                if benchmark.operations:
+                    figures[benchmark.name]["ops_per_s"] = per_second(
+                        benchmark.operations, timed.subject
+                    )
+                if benchmark.against is not None:
+                    other = named[benchmark.against]
+                    figures[benchmark.name]["versus"] = versus(benchmark, other, rounds)
         finally:
             gc.unfreeze()
     return figures
+
+
+def spread(timed: Rounds) -> dict[str, Any]:
+    q1, median, q3 = statistics.quantiles(timed.pair_ratios(), n=4)
+    return {"ratio": round(timed.ratio, 4), "pairs": [round(q1, 4), round(median, 4), round(q3, 4)]}
+
+
+def per_second(operations: int, rounds: list[int]) -> float:
+    """Operations per second of CPU time in the fastest of ``rounds`` (nanoseconds)."""
+    return round(operations * 1e9 / min(rounds), 1)
+
+
+def versus(
+    subject: Benchmark, other: Benchmark, rounds: int, timer: Timer = time.process_time_ns
+) -> dict[str, Any]:
+    """``subject`` weighed against ``other`` in alternating rounds, ``other`` first and
+    last: the cost ratio of a round (as against the reference workload), each one's
+    operations per second and the ratio of those (the subject's throughput over the
+    other's). Both must count their operations and need no preparing (``other`` runs in
+    the reference's place, where nothing prepares it)."""
+    if not (subject.operations and other.operations):
+        raise ValueError(f"{subject.name} against {other.name}: both must count operations")
+    if not (subject.prepare is unprepared and other.prepare is unprepared):
+        raise ValueError(f"{subject.name} against {other.name}: rounds must need no preparing")
+    timed = alternate(other.run, subject, rounds, timer)
+    ops, other_ops = (
+        per_second(subject.operations, timed.subject),
+        per_second(other.operations, timed.reference),
+    )
+    return {
+        "name": other.name,
+        **spread(timed),
+        "ops_per_s": ops,
+        "other_ops_per_s": other_ops,
+        "throughput_ratio": round(ops / other_ops, 4),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,31 +521,78 @@ def baseline_document(runs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
+def merge_baseline(
+    baseline: dict[str, Any], runs: list[dict[str, dict[str, Any]]], machine: dict[str, Any]
+) -> dict[str, Any]:
+    """``baseline`` with the benchmarks of ``runs`` written anew (a new benchmark, or one
+    whose code changed on purpose) and every other one kept as it was, each written one
+    carrying its own commit and date. Refused when the workloads the baseline was written
+    for changed (its other ratios would mean something else) or when ``machine`` (this
+    one) is not the baseline's (its ratios would not be comparable with the others)."""
+    then = baseline.get("workload", {})
+    changed = sorted(key for key in then if then[key] != WORKLOAD.get(key))
+    if changed:
+        raise ValueError(
+            f"the baseline's workloads {', '.join(changed)} changed: write the whole baseline"
+        )
+    if differ := _machine_differences(baseline.get("machine", {}), machine):
+        raise ValueError(
+            f"the baseline was written on another machine ({', '.join(differ)}):"
+            " write the whole baseline"
+        )
+    written = baseline_document(runs)
+    provenance = {key: written[key] for key in ("commit", "dirty", "date")}
+    return baseline | {
+        "workload": WORKLOAD,
+        "benchmarks": baseline["benchmarks"]
+        | {name: entry | provenance for name, entry in written["benchmarks"].items()},
+    }
+
+
 def print_figures(figures: dict[str, dict[str, Any]], baseline: dict[str, Any] | None) -> None:
     known = (baseline or {}).get("benchmarks", {})
     print(
         f"{'benchmark':10} {'ratio':>6} {'baseline':>9} {'change':>7}"
-        f"  {'pairs: q1 / median / q3':>23}  what"
+        f"  {'pairs: q1 / median / q3':>23} {'ops/s':>9}  what"
     )
     for name, figure in figures.items():
         before = known.get(name, {}).get("ratio")
         change = "" if before is None else f"{(figure['ratio'] / before - 1) * 100:+.1f}%"
         pairs = " / ".join(f"{value:.3f}" for value in figure["pairs"])
+        ops = f"{figure['ops_per_s']:,.0f}" if "ops_per_s" in figure else ""
         print(
             f"{name:10} {figure['ratio']:6.3f} {'' if before is None else f'{before:.3f}':>9}"
-            f" {change:>7}  {pairs:>23}  {figure['what']}"
+            f" {change:>7}  {pairs:>23} {ops:>9}  {figure['what']}"
         )
+    weighed = {name: figure["versus"] for name, figure in figures.items() if "versus" in figure}
+    if weighed:
+        print("\nweighed against each other, in their own alternating rounds (ops/s of CPU time):")
+    for name, against in weighed.items():
+        print(f"  {versus_line(name, against)}")
+
+
+def versus_line(name: str, against: dict[str, Any]) -> str:
+    pairs = " / ".join(f"{value:.3f}" for value in against["pairs"])
+    return (
+        f"{name} {against['ops_per_s']:,.0f}/s vs {against['name']}"
+        f" {against['other_ops_per_s']:,.0f}/s: {against['throughput_ratio']:.3f}x the"
+        f" throughput, {against['ratio']:.3f}x the cost (pairs {pairs})"
+    )
 
 
 def machine_note(then: dict[str, Any], now: dict[str, Any]) -> str:
     """The ratios cancel a machine's speed, not its kind: another CPU or Python weighs on
     interpreted code and C code differently. Said, not failed on; the baseline's machine
     is the one to write it on again if the check fails for that reason."""
-    differ = [key for key in ("cpu", "cores", "python") if then.get(key) != now.get(key)]
+    differ = _machine_differences(then, now)
     if not differ:
         return f"baseline machine: this one ({now['cpu']}, Python {now['python']})"
-    changes = ", ".join(f"{key} {then.get(key)} -> {now.get(key)}" for key in differ)
-    return f"note: the baseline was written on another machine ({changes})"
+    return f"note: the baseline was written on another machine ({', '.join(differ)})"
+
+
+def _machine_differences(then: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    differ = [key for key in ("cpu", "cores", "python") if then.get(key) != now.get(key)]
+    return [f"{key} {then.get(key)} -> {now.get(key)}" for key in differ]
 
 
 def _shown(path: Path) -> str:
@@ -383,25 +612,45 @@ def main() -> None:
     action.add_argument("--write-baseline", action="store_true", help="median of --runs runs")
     parser.add_argument("--runs", type=int, default=5, help="with --write-baseline")
     parser.add_argument("--baseline", type=Path, default=BASELINE)
+    parser.add_argument(
+        "--only",
+        type=lambda names: [name for name in names.split(",") if name],
+        metavar="NAME,...",
+        help="these benchmarks alone; with --write-baseline, written into the baseline"
+        " beside the others, which are kept",
+    )
     options = parser.parse_args()
     baseline = load_baseline(options.baseline)
 
     if options.write_baseline:
+        if options.only and baseline is None:
+            sys.exit(f"no baseline at {_shown(options.baseline)} to add to: leave out --only")
         runs = []
         for number in range(1, options.runs + 1):
-            runs.append(measure())
+            runs.append(measure(only=options.only))
             print(f"run {number}/{options.runs}")
             print_figures(runs[-1], None)
-        document = baseline_document(runs)
+        if options.only and baseline is not None:
+            try:
+                document = merge_baseline(baseline, runs, machine_identity())
+            except ValueError as exc:
+                sys.exit(f"{_shown(options.baseline)} left as it was: {exc}")
+        else:
+            document = baseline_document(runs)
         options.baseline.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-        written = ", ".join(f"{n} {b['ratio']:.3f}" for n, b in document["benchmarks"].items())
+        written = ", ".join(
+            f"{n} {b['ratio']:.3f}" for n, b in document["benchmarks"].items() if n in runs[0]
+        )
         print(f"\nwrote {_shown(options.baseline)}: {written}")
         return
 
     started = time.monotonic()
     if baseline is not None:
         print(machine_note(baseline.get("machine", {}), machine_identity()))
-    figures = measure()
+        if options.only:
+            kept = {n: e for n, e in baseline["benchmarks"].items() if n in options.only}
+            baseline = baseline | {"benchmarks": kept}
+    figures = measure(only=options.only)
     print_figures(figures, baseline)
     if not options.check:
         return

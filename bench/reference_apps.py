@@ -4,7 +4,9 @@
   with neodyme's production argon2id parameters in a private pool of one thread per core
   (shared out between the server's workers, like neodyme's hasher), and nothing else: no
   database, no tokens.
-- ``json_app``: GET /me answers a small JSON body, touching nothing.
+- ``json_app``: GET /me answers a small JSON body, touching nothing; POST /introspect
+  reads a form body (``token=...``, as RFC 7662 introspection is asked) and answers a
+  small JSON body, checking nothing.
 
 Served like neodyme, by granian:
 ``granian --interface asgi --factory bench.reference_apps:argon2_app``.
@@ -15,11 +17,14 @@ from __future__ import annotations
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
 
 import msgspec
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import VerificationError
 from litestar import Litestar, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 
 from neodyme_adapters.argon2_hasher import Argon2Parameters
 
@@ -33,6 +38,16 @@ class Credentials(msgspec.Struct):
 class Answer(msgspec.Struct):
     id: str
     email: str
+
+
+class TokenForm(msgspec.Struct):
+    token: str
+
+
+class Introspection(msgspec.Struct):
+    active: bool
+    sub: str
+    exp: int
 
 
 @get("/health")
@@ -79,4 +94,12 @@ def json_app() -> Litestar:
     async def me() -> Answer:
         return Answer("8f14e45f-ceea-467f-a0e6-1a6b2d1b5e3c", "ada@example.com")
 
-    return Litestar([health, me])
+    @post("/introspect", status_code=200)
+    async def introspect(
+        data: Annotated[TokenForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Introspection:
+        return Introspection(
+            bool(data.token), "8f14e45f-ceea-467f-a0e6-1a6b2d1b5e3c", 1_700_000_900
+        )
+
+    return Litestar([health, me, introspect])

@@ -15,15 +15,22 @@ from pathlib import Path
 from typing import Any
 
 NEODYME = {"sqlite": "neodyme SQLite", "postgresql": "neodyme PostgreSQL"}
-REFERENCE = {"register": "argon2", "login": "argon2", "me": "json"}
+TOKENS = {"sqlite_eddsa": "neodyme SQLite EdDSA"}
+"""neodyme as other services meet its tokens: NEODYME_JWT_ALGORITHM=EdDSA and an
+introspection client; measured on TOKEN_NAMES only, in a table of its own."""
+REFERENCE = {"register": "argon2", "login": "argon2", "me": "json", "introspect": "json"}
 RATIO_TARGETS = {"register": 0.95, "login": 0.95, "me": 0.40}
 NAMES = {"register": "registrations/s", "login": "logins/s", "me": "GET /auth/me req/s"}
+TOKEN_NAMES = {"me": "GET /auth/me req/s", "introspect": "POST /auth/introspect req/s"}
 MB_PER_MIB = 1.048576
 LEGEND = {
     **{(key, "register"): "POST register" for key in ("sqlite", "postgresql", "argon2")},
     **{(key, "login"): "POST login" for key in ("sqlite", "postgresql", "argon2")},
     **{(key, "me"): "GET /auth/me" for key in ("sqlite", "postgresql")},
     ("json", "me"): "GET small JSON",
+    ("sqlite_eddsa", "me"): "GET /auth/me, EdDSA token",
+    ("sqlite_eddsa", "introspect"): "POST introspect, EdDSA token",
+    ("json", "introspect"): "POST small form",
 }
 
 
@@ -148,6 +155,9 @@ def table(results: dict[str, Any]) -> str:
 
     header = ["measure", *(NEODYME[key] for key in ours), "bare reference", "target", "holds"]
     lines = [_line(header), _line(["---"] * len(header)), *(_line(r) for r in rows)]
+    for key in TOKENS:
+        if key in servers:
+            lines += ["", *token_table(results, key)]
     m, o = results["machine"], results["options"]
     note = (
         f"{m['cores']} cores ({m['cpu']}), {o['workers']} granian worker(s) per server, "
@@ -158,6 +168,62 @@ def table(results: dict[str, Any]) -> str:
         "processes' (a database server's excluded)."
     )
     return "\n".join([note, "", *lines])
+
+
+def token_table(results: dict[str, Any], key: str) -> list[str]:
+    """The lines of the table of one server of TOKENS: its throughput on each endpoint of
+    TOKEN_NAMES as a ratio to the bare reference's, measured back to back in this run, and
+    GET /auth/me's also as a ratio to neodyme SQLite's on HS256 tokens; then latencies and
+    server CPU per request."""
+    servers = results["servers"]
+    ours = servers[key]
+    counts = [str(count) for count in results["options"]["connections"]]
+    hs256 = servers.get("sqlite", {}).get("cells", {}).get("me")
+    rows: list[list[str]] = []
+    for endpoint, name in TOKEN_NAMES.items():
+        reference = servers[REFERENCE[endpoint]]
+        for count in counts:
+            cell, base = ours["cells"][endpoint][count], reference["cells"][endpoint][count]
+            beside = "-"
+            if endpoint == "me" and hs256:
+                beside = f"{cell['rps'] / hs256[count]['rps']:.2f}x {NEODYME['sqlite']} (HS256)"
+            rows.append(
+                [
+                    f"{name}, {count} clients",
+                    f"{_rate(cell['rps'])} = {cell['rps'] / base['rps']:.2f}x{_flag(cell)}",
+                    f"{_rate(base['rps'])} ({reference['label']}){_flag(base)}",
+                    beside,
+                ]
+            )
+    for endpoint in TOKEN_NAMES:
+        reference = servers[REFERENCE[endpoint]]
+        for count in counts:
+            rows.append(
+                [
+                    f"{endpoint} p50 / p99, {count} clients",
+                    _latency(ours["cells"][endpoint][count]),
+                    _latency(reference["cells"][endpoint][count]),
+                    "-",
+                ]
+            )
+    for endpoint in TOKEN_NAMES:
+        cell = ours["cells"][endpoint][counts[0]]
+        base = servers[REFERENCE[endpoint]]["cells"][endpoint][counts[0]]
+        rows.append(
+            [
+                f"{endpoint}: server CPU per request, {counts[0]} clients",
+                f"{cell['cpu_ms_per_request']:.2f} ms",
+                f"{base['cpu_ms_per_request']:.2f} ms",
+                "-",
+            ]
+        )
+    header = ["measure (tokens other services trust)", TOKENS[key], "bare reference", "beside"]
+    note = (
+        f"{TOKENS[key]}: NEODYME_JWT_ALGORITHM=EdDSA; GET /auth/me with an EdDSA access token;"
+        " POST /auth/introspect (RFC 7662) of that token, HTTP Basic as an introspection"
+        " client; bare JSON answers a GET, and a POST of the same form, checking nothing."
+    )
+    return [note, "", _line(header), _line(["---"] * len(header)), *(_line(r) for r in rows)]
 
 
 def _line(cells: list[str]) -> str:
@@ -209,9 +275,15 @@ def chart(results: dict[str, Any], path: Path) -> None:
     servers = results["servers"]
     counts = results["options"]["connections"]
     figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
-    colours = {"sqlite": "tab:blue", "postgresql": "tab:orange", "argon2": "black", "json": "black"}
-    styles = {"register": "-", "login": "--", "me": "-"}
-    panels = {0: ["register", "login"], 1: ["me"]}
+    colours = {
+        "sqlite": "tab:blue",
+        "postgresql": "tab:orange",
+        "sqlite_eddsa": "tab:green",
+        "argon2": "black",
+        "json": "black",
+    }
+    styles = {"register": "-", "login": "--", "me": "-", "introspect": "--"}
+    panels = {0: ["register", "login"], 1: ["me", "introspect"]}
     for column, endpoints in panels.items():
         for key, server in servers.items():
             for endpoint in endpoints:
@@ -227,7 +299,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     axes[0][0].set_title("password hashing endpoints")
     axes[0][0].set_ylim(bottom=0)
     axes[1][0].set_ylim(bottom=0)
-    axes[0][1].set_title("GET /auth/me (revocation check) vs bare JSON")
+    axes[0][1].set_title("GET /auth/me (revocation check), introspection vs bare JSON")
     axes[0][1].set_yscale("log")
     axes[1][1].set_yscale("log")
     for column in (0, 1):
@@ -260,7 +332,9 @@ def trend_chart(entries: list[dict[str, Any]], path: Path) -> None:
     busy = [run for run, entry in enumerate(entries) if history.busy(entry)]
     runs = list(range(len(entries)))
     labels = [history.run_label(e) for e in entries]
-    panels = {0: ["register", "login"], 1: ["me"]}
+    panels = {0: ["register", "login"], 1: ["me", "introspect"]}
+    names = NAMES | TOKEN_NAMES
+    servers = NEODYME | TOKENS
     figure, axes = plt.subplots(
         1, 2, figsize=(max(12.0, 1.1 * len(entries) + 6), 6.5), squeeze=False
     )
@@ -271,6 +345,8 @@ def trend_chart(entries: list[dict[str, Any]], path: Path) -> None:
         ("login", "postgresql"): "tab:red",
         ("me", "sqlite"): "tab:blue",
         ("me", "postgresql"): "tab:orange",
+        ("me", "sqlite_eddsa"): "tab:green",
+        ("introspect", "sqlite_eddsa"): "tab:olive",
     }
     # Concurrency by line style and marker shape: a single run still tells them apart.
     styles = [("-", "o"), ("--", "s"), ("-.", "^"), (":", "D")]
@@ -288,13 +364,13 @@ def trend_chart(entries: list[dict[str, Any]], path: Path) -> None:
             line, marker = styles[counts.index(count) % len(styles)]
             points = [float("nan") if v is None else v for v in values]
             highest = max([highest, *(v for v in values if v is not None)])
-            label = f"{NAMES[endpoint]}, {NEODYME.get(server, server).removeprefix('neodyme ')}, "
+            label = f"{names[endpoint]}, {servers.get(server, server).removeprefix('neodyme ')}, "
             label += f"{count.removeprefix('c')} clients"
             colour = colours.get((endpoint, server))
             axis.plot(runs, points, marker=marker, linestyle=line, color=colour, label=label)
             for run in busy:  # a white centre: hollow
                 axis.plot(run, points[run], marker=marker, color="white", markersize=3)
-        for target in dict.fromkeys(RATIO_TARGETS[e] for e in endpoints):
+        for target in dict.fromkeys(RATIO_TARGETS[e] for e in endpoints if e in RATIO_TARGETS):
             axis.axhline(target, color="grey", linestyle=":", linewidth=1)
         # Scaled to the figures, not to a target far above them (GET /auth/me's 0.40
         # would flatten its 0.06-0.09 into the axis): the title names the targets.
@@ -302,7 +378,9 @@ def trend_chart(entries: list[dict[str, Any]], path: Path) -> None:
         axis.grid(axis="y", alpha=0.3)
         for change in history.machine_changes(entries):
             axis.axvline(change - 0.5, color="grey", linewidth=1)
-        targets = ", ".join(f"{e} >= {RATIO_TARGETS[e]:.2f}" for e in endpoints)
+        targets = ", ".join(
+            f"{e} >= {RATIO_TARGETS[e]:.2f}" for e in endpoints if e in RATIO_TARGETS
+        )
         reference = "bare argon2" if column == 0 else "bare JSON"
         axis.set_title(f"neodyme / {reference} throughput (target: {targets})", fontsize=10)
         axis.set_ylabel("ratio (1 = as fast as the reference)")

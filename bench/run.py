@@ -2,8 +2,9 @@
 
 Starts, each on a free port and under granian with the same worker count: neodyme on
 SQLite, neodyme on a scratch PostgreSQL database (created and dropped; left out with a
-note if no server answers), a bare Litestar argon2 endpoint and a bare Litestar JSON
-endpoint (bench/reference_apps.py). Each fresh neodyme first gives its RSS growth over
+note if no server answers), neodyme on SQLite with EdDSA access tokens and an
+introspection client, a bare Litestar argon2 endpoint and a bare Litestar JSON endpoint
+(bench/reference_apps.py). Each fresh neodyme (HS256) first gives its RSS growth over
 1000 registrations and its peak RSS during 200 concurrent logins. Then wrk
 (bench/wrk/*.lua) drives each endpoint at each concurrency, neodyme and its reference
 back to back; then GET /health is probed while registrations saturate the hasher
@@ -19,10 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -33,12 +37,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from bench import history, overload, report
 from bench.load import SCRIPTS, wrk
-from bench.report import NEODYME
+from bench.report import NEODYME, TOKENS
 from bench.server import (
     ROOT,
     RunningServer,
@@ -58,8 +63,16 @@ NEODYME_PATHS = {
     "register": "/api/v1/auth/register",
     "login": "/api/v1/auth/login",
     "me": "/api/v1/auth/me",
+    "introspect": "/api/v1/auth/introspect",
 }
-REFERENCE_PATHS = {"register": "/register", "login": "/login", "me": "/me"}
+REFERENCE_PATHS = {
+    "register": "/register",
+    "login": "/login",
+    "me": "/me",
+    "introspect": "/introspect",
+}
+INTROSPECTION_CLIENT = "bench"
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -96,7 +109,7 @@ def run_cells(targets: dict[str, Target], options: argparse.Namespace) -> None:
                     f"  ERRORS {cell['statuses']} {cell['socket_errors']}" if cell["errors"] else ""
                 )
                 print(
-                    f"  {endpoint:8} c={count:<3} {target.label:18} {cell['rps']:9.1f} req/s"
+                    f"  {endpoint:10} c={count:<3} {target.label:20} {cell['rps']:9.1f} req/s"
                     f"  p50 {cell['p50_ms']:7.1f} ms  p99 {cell['p99_ms']:7.1f} ms"
                     f"  CPU {cell['cpu_ms_per_request']:6.2f} ms/request{bad}",
                     flush=True,
@@ -185,17 +198,84 @@ def neodyme_arguments(server: RunningServer) -> dict[str, list[str]]:
     }
 
 
-def start_reference(
-    stack: contextlib.ExitStack, factory: str, label: str, options: argparse.Namespace
+def start_token_server(
+    stack: contextlib.ExitStack, label: str, options: argparse.Namespace, **settings: str
 ) -> Target:
+    """Start neodyme with asymmetric access tokens (EdDSA) and one introspection client,
+    as a resource server meets it: GET /auth/me with an EdDSA token, and the same token
+    introspected with the client's HTTP Basic credentials. No memory figures: the
+    HS256 server gives them, and the signing algorithm changes nothing there."""
+    print(f"{label}: starting", flush=True)
+    secret = secrets.token_urlsafe(32)
+    settings |= {
+        "ACCESS_TOKEN_TTL": "7200",  # the token outlives the run
+        "JWT_ALGORITHM": "EdDSA",
+        "INTROSPECTION_CLIENTS": introspection_client(INTROSPECTION_CLIENT, secret),
+    }
+    server = stack.enter_context(running_server(workers=options.workers, **settings))
+    return Target(label, server, token_arguments(server, secret), {"label": label})
+
+
+def introspection_client(client_id: str, secret: str) -> str:
+    """An entry of NEODYME_INTROSPECTION_CLIENTS, as `neodyme introspection new-client`
+    prints it: the id and the SHA-256 hex digest of the secret."""
+    return f"{client_id}:{hashlib.sha256(secret.encode()).hexdigest()}"
+
+
+def basic_authorization(client_id: str, secret: str) -> str:
+    """HTTP Basic credentials (each part form-urlencoded first, RFC 6749 section 2.3.1)."""
+    pair = f"{urlencode({'': client_id})[1:]}:{urlencode({'': secret})[1:]}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+def token_arguments(server: RunningServer, secret: str) -> dict[str, list[str]]:
+    """The wrk script arguments of GET /auth/me and of introspection, after registering an
+    account and logging it in for its access token; both are checked to answer 2xx (the
+    token live, introspection with the client's credentials answering it active) before
+    they are measured."""
+    [email] = emails(1)
+    asyncio.run(register_accounts(server.base_url, [email], 1))
+    login = httpx.post(
+        server.base_url + NEODYME_PATHS["login"], json={"email": email, "password": PASSWORD}
+    )
+    token = login.raise_for_status().json()["access_token"]
+    authorization = basic_authorization(INTROSPECTION_CLIENT, secret)
+    body = urlencode({"token": token})
+    answer = httpx.post(
+        server.base_url + NEODYME_PATHS["introspect"],
+        content=body,
+        headers={"Authorization": authorization, "Content-Type": FORM},
+    )
+    if not answer.raise_for_status().json().get("active"):
+        raise RuntimeError(f"introspection of the bench token: {answer.text}")
+    return {
+        "me": [NEODYME_PATHS["me"], token],
+        "introspect": [NEODYME_PATHS["introspect"], authorization, body],
+    }
+
+
+def start_reference(
+    stack: contextlib.ExitStack,
+    factory: str,
+    label: str,
+    options: argparse.Namespace,
+    introspect_body: str = "",
+) -> Target:
+    """``introspect_body``: the form the neodyme introspection cells send, sent the same
+    (the reference reads it, checks nothing), so that both parse as many bytes."""
     print(f"{label}: starting", flush=True)
     server = stack.enter_context(running_reference(factory, workers=options.workers))
     arguments = {
         "register": [REFERENCE_PATHS["register"], "", PASSWORD],
         "login": [REFERENCE_PATHS["login"], PASSWORD, *emails(POOL_SIZE)],
         "me": [REFERENCE_PATHS["me"], "not-checked"],
+        "introspect": [
+            REFERENCE_PATHS["introspect"],
+            basic_authorization(INTROSPECTION_CLIENT, "not-checked"),
+            introspect_body or urlencode({"token": "not.checked"}),
+        ],
     }
-    endpoints = ["me"] if factory == "json_app" else ["register", "login"]
+    endpoints = ["me", "introspect"] if factory == "json_app" else ["register", "login"]
     return Target(label, server, {e: arguments[e] for e in endpoints}, {"label": label})
 
 
@@ -258,8 +338,11 @@ def main() -> None:
         else:
             label = "neodyme PostgreSQL"
             targets["postgresql"] = start_neodyme(stack, label, options, DATABASE_URL=url)
+        for key, label in TOKENS.items():
+            targets[key] = start_token_server(stack, label, options)
         targets["argon2"] = start_reference(stack, "argon2_app", "bare argon2", options)
-        targets["json"] = start_reference(stack, "json_app", "bare JSON", options)
+        bodies = [targets[key].arguments["introspect"][2] for key in TOKENS if key in targets]
+        targets["json"] = start_reference(stack, "json_app", "bare JSON", options, *bodies[:1])
         run_cells(targets, options)
         for key in NEODYME:
             if key in targets:
