@@ -330,6 +330,7 @@ class Container(containers.DeclarativeContainer):
     introspect_token = providers.Factory(
         IntrospectToken,
         uow=uow,
+        reader=reader,
         current_user=get_current_user,
         clients=settings.provided.introspection_digests,
         clock=clock,

@@ -40,6 +40,10 @@ class IntrospectToken:
     Argon2 on every call). A wrong id or secret is ``InvalidClient``, the same for both,
     and counts against the caller's address with the login limits of an address; while
     that address is locked out, every call is ``TooManyAttempts``, right secret or not.
+    An address with a clean record and the right secret is let through after a snapshot
+    read without locks (``reader``), as a login's admission is: a resource server then
+    never queues for the write lock, as it did when every call opened a write transaction
+    (on SQLite, a p99 of 0.9 s at 16 clients in ``make bench``).
     """
 
     def __init__(
@@ -50,8 +54,10 @@ class IntrospectToken:
         clients: Mapping[str, str],
         clock: Clock,
         limits: ThrottleLimits,
+        reader: UnitOfWork | None = None,
     ) -> None:
         self._uow = uow
+        self._reader = reader or uow
         self._current_user = current_user
         self._clients = clients
         self._clock = clock
@@ -76,9 +82,12 @@ class IntrospectToken:
             if not right:
                 raise InvalidClient(context={"client_id": query.client_id})
             return
+        async with self._reader as reader:  # a clean record: no write transaction
+            if right and not await reader.throttle.any_recorded([key]):
+                return
         async with self._uow as uow:
             now = self._clock.now()
-            state = await uow.throttle.get(key) if await uow.throttle.any_recorded([key]) else None
+            state = await uow.throttle.get(key)
             wait = longest_wait(now, state)
             if wait is not None:
                 raise TooManyAttempts(retry_after=wait, context={"client_id": query.client_id})
