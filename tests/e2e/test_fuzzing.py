@@ -33,6 +33,12 @@ it sends ones that can succeed, where the document can only give a type:
   to pass the server's password policy (the document already gives its length, ``minLength``);
 - a resource server introspects with the credentials the fuzz server was given
   (``NEODYME_INTROSPECTION_CLIENTS``), a token of the fuzzer's user;
+- a sign-in with another provider is real (the fuzz server's provider is a real OpenID
+  provider, tests/support/oidc_provider.py): an authorization names that provider and the
+  redirect URI the server allows; a callback carries the code and state the provider
+  sent back for a sign-in started for that request; a link, the link token of a sign-in
+  whose address an account made for that request holds, with its password; unlinking, an
+  identity that account linked (it keeps its password, so it is not its last way in);
 - each request comes from an address of its own: the fuzz server trusts the fuzzer as a
   reverse proxy and each request names a fresh client in ``X-Forwarded-For``, so the
   fuzzer's thousands of requests lock out no address, however many logins fail.
@@ -52,6 +58,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import random
 import secrets
@@ -83,6 +90,7 @@ from tests.e2e.api import PASSWORD, Cli, bearer
 from tests.e2e.faults import Rig
 from tests.e2e.secret_log import SecretLog
 from tests.support.authenticator import SoftAuthenticator
+from tests.support.oidc_provider import OidcProvider
 from tests.support.server import PUBLIC_URL, ServerProcess
 
 EXAMPLES = int(os.environ.get("NEODYME_FUZZ_EXAMPLES", "100"))
@@ -102,6 +110,9 @@ ENDS_THE_SESSION = (f"{API}/auth/change-password", f"{API}/users/me")
 """Operations whose success revokes the caller's tokens (POST and DELETE respectively)."""
 REFRESH_TOKEN_BODIES = (f"{API}/auth/refresh", f"{API}/auth/logout")
 INTROSPECT = f"{API}/auth/introspect"
+OIDC = f"{API}/auth/oidc"
+APP_CALLBACK = "http://127.0.0.1:9/app/callback"
+"""The redirect URI of the fuzz server's API clients (nothing listens there)."""
 INTROSPECTION_SECRET = secrets.token_urlsafe(24)
 INTROSPECTION_CLIENTS = "fuzz:" + hashlib.sha256(INTROSPECTION_SECRET.encode()).hexdigest()
 NEW_PASSWORDS = {f"{API}/auth/register": "password", f"{API}/auth/change-password": "new_password"}
@@ -185,6 +196,7 @@ class Fuzzer:
     """The same account, to sign in as (a session for the superuser to end)."""
     profile: PolicyProfile
     secret_log: SecretLog
+    provider: OidcProvider
     seen: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     """(operation, mode, status) of every request sent: printed at the end."""
 
@@ -202,6 +214,39 @@ class Fuzzer:
             return base64.b64encode(f"fuzz:{INTROSPECTION_SECRET}".encode()).decode()
         identity = self.admin if operation.path in ADMIN_PATHS else self.user
         return identity.access_token()
+
+    def provider_answer(self, subject: str, email: str) -> dict[str, str]:
+        """A sign-in at the provider as ``subject`` (``email``, verified), started through
+        the fuzz server: the ``code`` and ``state`` it sends back."""
+        self.provider.set_account(subject, email)
+        started = self.client.post(f"{OIDC}/local/authorize", json={"redirect_uri": APP_CALLBACK})
+        assert started.status_code == 200, started.text
+        return self.provider.answer(started.json()["authorization_url"], APP_CALLBACK)
+
+    def link_token(self) -> str:
+        """A sign-in whose address an account made for it holds: LINK_REQUIRED's token
+        (the account's password is PASSWORD)."""
+        email = f"fuzz-link-{uuid.uuid4().hex}@example.com"
+        _register(self.client, email)
+        answer = self.provider_answer(f"sub-{email}", email)
+        body = {"code": answer["code"], "state": answer["state"]}
+        refused = self.client.post(f"{OIDC}/local/callback", json=body)
+        assert refused.status_code == 409, refused.text
+        token = str(refused.json()["error"]["details"]["link_token"])
+        self.secret_log.add("fuzzer link token", token)
+        return token
+
+    def linked(self) -> tuple[str, str]:
+        """An account with a password and a linked identity: its access token and the
+        identity's id."""
+        body = {"link_token": self.link_token(), "password": PASSWORD}
+        session = self.client.post(f"{OIDC}/link", json=body)
+        assert session.status_code == 200, session.text
+        token = session.json()["access_token"]
+        self.secret_log.add("fuzzer access token", token)
+        listed = self.client.get(f"{API}/users/me/identities", headers=bearer(token))
+        assert listed.status_code == 200, listed.text
+        return token, listed.json()["items"][0]["id"]
 
     def new_account(self) -> str:
         """An account made for one request (its password is PASSWORD); its access token."""
@@ -293,11 +338,19 @@ def _register(client: httpx.Client, email: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def fuzz_provider(secret_log: SecretLog) -> Iterator[OidcProvider]:
+    with OidcProvider([APP_CALLBACK]) as provider:
+        secret_log.add("provider client secret", provider.client_secret)
+        yield provider
+
+
+@pytest.fixture(scope="module")
 def fuzz_server(
-    tmp_path_factory: pytest.TempPathFactory, secret_log: SecretLog
+    tmp_path_factory: pytest.TempPathFactory, secret_log: SecretLog, fuzz_provider: OidcProvider
 ) -> Iterator[ServerProcess]:
     """A server for the fuzzer alone: it trusts the fuzzer (127.0.0.1) as a reverse
-    proxy, so that each request can name a client address of its own."""
+    proxy, so that each request can name a client address of its own; it signs in with
+    ``fuzz_provider``."""
     with Rig(tmp_path_factory.mktemp("fuzz")) as rig, rig.explained():
         url = rig.database("fuzz")
         env = rig.env(
@@ -305,6 +358,8 @@ def fuzz_server(
             rig.smtp().port,
             trusted_proxies="127.0.0.1",
             introspection_clients=INTROSPECTION_CLIENTS,
+            oidc_providers=json.dumps([fuzz_provider.settings_entry]),
+            oidc_redirect_uris=APP_CALLBACK,
         )
         server = rig.server(env)
         secret_log.watch(server.log_path, env)
@@ -312,7 +367,9 @@ def fuzz_server(
 
 
 @pytest.fixture(scope="module")
-def fuzzer(fuzz_server: ServerProcess, secret_log: SecretLog) -> Iterator[Fuzzer]:
+def fuzzer(
+    fuzz_server: ServerProcess, secret_log: SecretLog, fuzz_provider: OidcProvider
+) -> Iterator[Fuzzer]:
     """A user and a superuser, logged in; an account to administer; a cursor of each
     listing; the HTTP session the fuzzing requests go out on."""
     print(f"NEODYME_FUZZ_SEED={SEED} NEODYME_FUZZ_EXAMPLES={EXAMPLES}")
@@ -349,6 +406,7 @@ def fuzzer(fuzz_server: ServerProcess, secret_log: SecretLog) -> Iterator[Fuzzer
             Identity(client, target_email, secret_log),
             profile,
             secret_log,
+            fuzz_provider,
         )
         yield fuzzer
     _print_seen(fuzzer.seen)
@@ -430,6 +488,11 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
             )
             assert reactivated.status_code == 200, reactivated.text
         parameters["session_id"] = _session_id(owner.login())
+    if "provider" in parameters:
+        parameters["provider"] = "local"
+    if "identity_id" in parameters:
+        token, parameters["identity_id"] = fuzzer.linked()
+        case.headers |= bearer(token)
     if "passkey_id" in parameters:
         token, parameters["passkey_id"], _ = fuzzer.with_passkey()
         case.headers |= bearer(token)
@@ -437,6 +500,13 @@ def make_it_succeed(case: Case, fuzzer: Fuzzer) -> None:
         return
     if case.path == INTROSPECT:
         body["token"] = fuzzer.user.access_token()
+    if case.path == f"{OIDC}/{{provider}}/authorize":
+        body["redirect_uri"] = APP_CALLBACK
+    if case.path == f"{OIDC}/{{provider}}/callback":  # the fuzzer's own provider account
+        answer = fuzzer.provider_answer("fuzz-oidc-sub", f"fuzz-oidc-{SEED}@example.com")
+        body |= {"code": answer["code"], "state": answer["state"]}
+    if case.path == f"{OIDC}/link":
+        body |= {"link_token": fuzzer.link_token(), "password": PASSWORD}
     if case.path == f"{API}/auth/login":
         body |= {"email": fuzzer.user.email, "password": PASSWORD}
     if case.path in REFRESH_TOKEN_BODIES:
