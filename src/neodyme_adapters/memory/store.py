@@ -148,6 +148,7 @@ class InMemoryUserRepository:
             state.passkeys,
             state.webauthn_challenges,
             state.linked_identities,
+            state.federation_requests,
         )
         for records in owned:
             for key in [k for k, record in records.items() if record.user_id == user_id]:
