@@ -48,7 +48,7 @@ RESERVED_PREFIXES = ("NEODYME_TEST_", "NEODYME_BENCH_", "NEODYME_FUZZ_")
 as unknown ones. No setting's name starts with ``test_``, ``bench_`` or ``fuzz_``."""
 MIN_PRODUCTION_SECRET_BYTES = 32
 FERNET_KEY_BYTES = 32
-SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "encryption_keys"})
+SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "encryption_keys", "oidc_providers"})
 """Settings whose values an error message never quotes."""
 MAX_JWT_LEEWAY = 300
 """Seconds. Clocks further apart than five minutes are broken, not skewed (RFC 7519's
