@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install run test imports test-unit test-contract test-e2e fuzz lint typecheck clean bench \
-	bench-micro bench-baseline bench-check mutation browser screenshots oidc-provider
+	bench-micro bench-baseline bench-check mutation browser screenshots oidc-provider oidc-dev-provider
 
 install: $(STAMP)
 
@@ -56,6 +56,13 @@ test-contract: $(STAMP)
 # by Playwright), hence `browser` first.
 test-e2e: $(STAMP) browser oidc-provider
 	$(call timed,e2e tier,$(PYTEST) tests/e2e -q -n 2)
+
+# A local OpenID Connect provider to try "Sign in with" by hand beside `make run` (README):
+# the tests' provider, on port 9400, signing everyone in as alice@example.com.
+oidc-dev-provider: oidc-provider
+	PORT=9400 CLIENT_ID=neodyme-dev CLIENT_SECRET=dev-secret-not-for-production \
+	  REDIRECT_URIS=http://localhost:$(PORT)/login/oidc/local/callback \
+	  node $(OIDC_PROVIDER)/provider.js
 
 # The e2e tier signs in with a real OpenID Connect provider: panva's oidc-provider from
 # npm (tests/support/oidc_provider/, its lock file committed), installed once per lock.
