@@ -25,18 +25,19 @@ import subprocess
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from tests.support.started import Started
 
 PACKAGE = Path(__file__).resolve().parent / "oidc_provider"
 START_TIMEOUT = 60.0
 """A failure guard only: the READY line normally comes within a second."""
 
 
-class OidcProvider:
+class OidcProvider(Started):
     def __init__(self, redirect_uris: Sequence[str], *, client_id: str = "neodyme") -> None:
         if not (PACKAGE / "node_modules" / "oidc-provider").is_dir():
             raise RuntimeError(
@@ -48,17 +49,6 @@ class OidcProvider:
         self._process: subprocess.Popen[str] | None = None
         self._stderr: list[str] = []
         self.issuer = ""
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> Self:
         env = {

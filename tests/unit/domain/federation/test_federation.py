@@ -413,21 +413,32 @@ async def test_unlinking_the_last_way_to_sign_in_is_refused(
     assert "identity_unlinked" in [e.message.kind for e in database.outbox]
 
 
-async def test_an_account_with_a_password_may_unlink_its_only_provider(
+@pytest.fixture
+async def alices_identity(
     begin: BeginFederation,
     complete: CompleteFederation,
     confirm: ConfirmLink,
     providers: InMemoryIdentityProviders,
     list_identities: ListIdentities,
-    unlink: UnlinkIdentity,
     alice: Registered,
-) -> None:
+) -> LinkedIdentity:
+    """Alice (who has a password) linked the provider to her account."""
     await confirm(
         LinkConfirmation(
             await link_token(begin, complete, providers, "alice@example.com"), PASSWORD
         )
     )
     [identity] = await list_identities(alice.user)
+    return identity
+
+
+async def test_an_account_with_a_password_may_unlink_its_only_provider(
+    list_identities: ListIdentities,
+    unlink: UnlinkIdentity,
+    alice: Registered,
+    alices_identity: LinkedIdentity,
+) -> None:
+    identity = alices_identity
     await unlink(IdentityUnlinking(alice.user, identity.id))
     assert await list_identities(alice.user) == []
     with pytest.raises(IdentityNotFound):  # gone
@@ -435,21 +446,13 @@ async def test_an_account_with_a_password_may_unlink_its_only_provider(
 
 
 async def test_another_users_identity_is_not_found(
-    begin: BeginFederation,
-    complete: CompleteFederation,
-    confirm: ConfirmLink,
-    providers: InMemoryIdentityProviders,
     list_identities: ListIdentities,
     unlink: UnlinkIdentity,
     alice: Registered,
     bob: Registered,
+    alices_identity: LinkedIdentity,
 ) -> None:
-    await confirm(
-        LinkConfirmation(
-            await link_token(begin, complete, providers, "alice@example.com"), PASSWORD
-        )
-    )
-    [identity] = await list_identities(alice.user)
+    identity = alices_identity
     with pytest.raises(IdentityNotFound):
         await unlink(IdentityUnlinking(bob.user, identity.id))
     assert len(await list_identities(alice.user)) == 1
