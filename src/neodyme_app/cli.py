@@ -239,14 +239,19 @@ def _mfa_reseal(settings: Settings, args: argparse.Namespace) -> int:
 
     async def reseal(container: Container) -> str:
         count = await container.reseal_secrets()()
-        return f"re-sealed {count} TOTP secrets under the first of NEODYME_ENCRYPTION_KEYS"
+        keys = await container.reseal_signing_keys()()
+        return (
+            f"re-sealed {count} TOTP secrets and {keys} signing keys under the first of"
+            " NEODYME_ENCRYPTION_KEYS"
+        )
 
     try:
         return _with_neodyme(settings, reseal, deliver=False)
     except SecretUnreadable:
         print(
-            "neodyme: a TOTP secret opens with none of NEODYME_ENCRYPTION_KEYS: keep the"
-            " key it was sealed with in the list (nothing was changed)",
+            "neodyme: a TOTP secret or signing key opens with none of"
+            " NEODYME_ENCRYPTION_KEYS: keep the key it was sealed with in the list (nothing"
+            " was changed)",
             file=sys.stderr,
         )
         return EXIT_FAILURE
@@ -490,7 +495,9 @@ def build_parser() -> argparse.ArgumentParser:
         "new-key", help="print a new key for NEODYME_ENCRYPTION_KEYS (put it first)"
     ).set_defaults(run=_mfa_new_key)
     mfa.add_parser(
-        "reseal", help="re-encrypt every TOTP secret under the first NEODYME_ENCRYPTION_KEYS key"
+        "reseal",
+        help="re-encrypt every TOTP secret and signing key under the first"
+        " NEODYME_ENCRYPTION_KEYS key",
     ).set_defaults(run=_mfa_reseal)
 
     keys = commands.add_parser(

@@ -438,10 +438,10 @@ class Settings:
     encryption_keys: str = _setting(
         DERIVED_KEY,
         _encryption_keys,
-        "keys that encrypt secrets at rest (TOTP), comma-separated, newest first: the first"
-        " seals, all open; `derived` is one derived from NEODYME_SECRET_KEY. To rotate, put"
-        " a new key (`neodyme mfa new-key`) first, run `neodyme mfa reseal`, then drop the"
-        " old one",
+        "keys that encrypt secrets at rest (TOTP, signing keys), comma-separated, newest first:"
+        " the first seals, all open; `derived` is one derived from NEODYME_SECRET_KEY. To"
+        " rotate, put a new key (`neodyme mfa new-key`) first, run `neodyme mfa reseal`,"
+        " then drop the old one",
     )
     mfa_issuer: str = _setting(
         "neodyme", doc="the name authenticator apps show beside the account (otpauth issuer)"

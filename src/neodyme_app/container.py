@@ -59,6 +59,7 @@ from neodyme_domain.throttling import LoginLimits
 from neodyme_domain.tokens.ensure_signing_key import EnsureSigningKey
 from neodyme_domain.tokens.introspect_token import IntrospectToken
 from neodyme_domain.tokens.list_signing_keys import ListSigningKeys
+from neodyme_domain.tokens.reseal_signing_keys import ResealSigningKeys
 from neodyme_domain.tokens.rotate_signing_key import RotateSigningKey
 from neodyme_domain.use_cases import (
     AuthenticateUser,
@@ -425,6 +426,7 @@ class Container(containers.DeclarativeContainer):
     list_identities = providers.Factory(ListIdentities, uow=reader)
     unlink_identity = providers.Factory(UnlinkIdentity, uow=uow, clock=clock)
     reseal_secrets = providers.Factory(ResealSecrets, uow=uow, box=secret_box)
+    reseal_signing_keys = providers.Factory(ResealSigningKeys, uow=uow, box=secret_box)
     update_profile = providers.Factory(UpdateProfile, uow=uow, clock=clock)
     delete_account = providers.Factory(DeleteAccount, uow=uow, hasher=hasher, clock=clock)
     list_users = providers.Factory(ListUsers, uow=reader)

@@ -447,6 +447,9 @@ class SigningKeyStore(Protocol):
 
     async def delete(self, kids: Sequence[str]) -> None: ...
 
+    async def reseal(self, kid: str, sealed_private_key: str) -> None:
+        """Store the key's private key sealed anew (encryption key rotation)."""
+
 
 class KeyMaker(Protocol):
     """Fresh asymmetric key pairs (a cryptography library's job, not the domain's)."""

@@ -73,3 +73,13 @@ async def test_keys_are_deleted_by_kid(uow_factory: UowFactory) -> None:
         await uow.signing_keys.delete([keys[0].kid, keys[1].kid, "unknown"])
         await uow.commit()
     assert await all_keys(uow_factory) == [keys[2]]
+
+
+async def test_a_resealed_key_keeps_everything_else(uow_factory: UowFactory) -> None:
+    key, other = a_key(1), a_key(2)
+    for each in (key, other):
+        await add(uow_factory, each)
+    async with uow_factory() as uow:
+        await uow.signing_keys.reseal(key.kid, "sealed-anew")
+        await uow.commit()
+    assert await all_keys(uow_factory) == [replace(key, sealed_private_key="sealed-anew"), other]

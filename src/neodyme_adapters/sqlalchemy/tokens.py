@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from neodyme_adapters.sqlalchemy.mapping import utc
@@ -37,6 +37,10 @@ class SqlAlchemySigningKeyStore:
     async def all(self) -> list[SigningKey]:
         stmt = select(signing_keys).order_by(signing_keys.c.generation)
         return [_key(row) for row in await self._conn.execute(stmt)]
+
+    async def reseal(self, kid: str, sealed_private_key: str) -> None:
+        stmt = update(signing_keys).where(signing_keys.c.kid == kid)
+        await self._conn.execute(stmt.values(sealed_private_key=sealed_private_key))
 
     async def delete(self, kids: Sequence[str]) -> None:
         if kids:

@@ -19,6 +19,7 @@ from neodyme_adapters.signing_keys import JoseKeyMaker
 from neodyme_domain.errors import ServiceUnavailable
 from neodyme_domain.tokens.ensure_signing_key import EnsureSigningKey
 from neodyme_domain.tokens.list_signing_keys import ListSigningKeys
+from neodyme_domain.tokens.reseal_signing_keys import ResealSigningKeys
 from neodyme_domain.tokens.rotate_signing_key import RotateSigningKey
 from neodyme_domain.tokens.signing_keys import (
     KeyMaterial,
@@ -180,3 +181,24 @@ async def test_two_processes_ensuring_at_once_add_one_key(
     added = await asyncio.gather(*(ensure(EDDSA) for ensure in ensures))
     assert sorted(added) == [False, True]
     assert len(database.state.signing_keys) == 1
+
+
+async def test_resealing_puts_every_private_key_under_the_newest_encryption_key(
+    database: MemoryDatabase, clock: ManualClock
+) -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    rotate = RotateSigningKey(
+        uow=InMemoryUnitOfWork(database),
+        maker=JoseKeyMaker(),
+        box=FernetSecretBox([old]),
+        clock=clock,
+        lifetime=LIFETIME,
+        publish_ahead=AHEAD,
+    )
+    await rotate(EDDSA, at_once=True)
+    await rotate(EDDSA)
+    both = FernetSecretBox([new, old])
+    assert await ResealSigningKeys(uow=InMemoryUnitOfWork(database), box=both)() == 2
+    only_new = FernetSecretBox([new])
+    for key in database.state.signing_keys.values():
+        assert "PRIVATE KEY" in only_new.open(key.sealed_private_key)
