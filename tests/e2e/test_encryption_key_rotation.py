@@ -1,6 +1,7 @@
-"""Rotating the key of the TOTP secrets, as docs/security.md tells an operator to: a new
-key first, `neodyme mfa reseal`, then the old key dropped; sign-in with a code works
-throughout, and a key list that cannot read the secrets is refused without a change."""
+"""Rotating the key of the secrets at rest (TOTP secrets, EdDSA signing keys), as
+docs/security.md tells an operator to: a new key first, `neodyme mfa reseal`, then the old
+key dropped; sign-in with a code works throughout, and a key list that cannot read the
+secrets is refused without a change."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.e2e.faults import Rig, api_of
 
 async def test_a_new_key_reseal_and_the_old_key_dropped(tmp_path: Path) -> None:
     with Rig(tmp_path, "sqlite") as rig, rig.explained():
-        env = rig.env(rig.database("keys"), rig.smtp().port)  # NEODYME_ENCRYPTION_KEYS: derived
+        # NEODYME_ENCRYPTION_KEYS: derived. EdDSA: the server's start seals a signing key.
+        env = rig.env(rig.database("keys"), rig.smtp().port, jwt_algorithm="EdDSA")
         email = unique_email("rotation")
         async with api_of(rig.server(env)) as api:
             token = (await api.signed_up(email))["access_token"]
@@ -31,12 +33,12 @@ async def test_a_new_key_reseal_and_the_old_key_dropped(tmp_path: Path) -> None:
         new_key = made.stdout.strip()
         resealed = await cli(f"{new_key},derived").run("mfa", "reseal")
         assert resealed.returncode == 0, resealed.stderr
-        assert resealed.stdout.startswith("re-sealed 1 TOTP secrets")
+        assert resealed.stdout.startswith("re-sealed 1 TOTP secrets and 1 signing keys")
         alone = await cli(new_key).run("mfa", "reseal")  # reads every secret with it alone
         assert alone.returncode == 0, alone.stderr
         stale = await cli("derived").run("mfa", "reseal")
         assert stale.returncode == 1
-        assert stale.stderr.startswith("neodyme: a TOTP secret opens with none of")
+        assert stale.stderr.startswith("neodyme: a TOTP secret or signing key opens with none")
         assert "Traceback" not in stale.stderr
         assert new_key not in stale.stderr + stale.stdout
 
