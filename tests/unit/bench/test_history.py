@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from bench import history, report
 
 MACHINE = {"cpu": "Test CPU", "cores": 2, "memory_mib": 4096, "python": "3.11.9", "kernel": "6"}
@@ -285,13 +284,3 @@ def test_the_table_gives_the_tokens_rows_as_ratios_to_bare_json_and_to_hs256():
     without = report.table(labelled(results(postgresql=False)))
     assert "POST /auth/introspect" not in without
     assert "tokens other services trust" not in without
-
-
-def test_the_charts_draw_the_tokens_cells_and_ratios(tmp_path: Path):
-    pytest.importorskip("matplotlib")
-    data = labelled(results(postgresql=False, tokens=True))
-    report.chart(data, tmp_path / "bench.png")
-    entry = history.entry(data, commit="0" * 40, dirty=False, date=WHEN, machine=MACHINE)
-    report.trend_chart([entry], tmp_path / "history.png")
-    assert (tmp_path / "bench.png").stat().st_size > 0
-    assert (tmp_path / "history.png").stat().st_size > 0
