@@ -15,12 +15,21 @@ the provider's to produce, as a broken or hostile provider would::
         provider.reset()
 
 ``stop()`` ends the process: the provider is down.
+
+The control API under it (``provider.js``), for a test that speaks HTTP itself: ``POST
+/__control`` with a JSON object of any of ``account`` ({sub, email, email_verified,
+name}), ``decoy_jwks`` (bool: ``/jwks`` publishes another RSA key with the same kid, so a
+relying party fails on the signature, not on an unknown kid) and ``clock_offset_seconds``
+(int: the token endpoint's clock, hence its ID tokens' ``iat`` and ``exp``); ``POST
+/__control/reset``. Both answer 204. The default account: ``alice-sub``,
+alice@example.com (verified), "Alice".
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import threading
 from collections.abc import Sequence
@@ -48,9 +57,13 @@ class OidcProvider(Started):
         self._redirect_uris = list(redirect_uris)
         self._process: subprocess.Popen[str] | None = None
         self._stderr: list[str] = []
+        self._readers: list[threading.Thread] = []
         self.issuer = ""
 
     def start(self) -> Self:
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError("the test OpenID provider needs Node.js 20+ (`node`) on PATH")
         env = {
             **os.environ,
             "PORT": "0",
@@ -59,19 +72,28 @@ class OidcProvider(Started):
             "REDIRECT_URIS": ",".join(self._redirect_uris),
         }
         self._process = subprocess.Popen(
-            ["node", "provider.js"],
+            [node, "provider.js"],
             cwd=PACKAGE,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
         ready = threading.Event()
-        threading.Thread(target=self._await_ready, args=(ready,), daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._drain_stderr, daemon=True),
+            threading.Thread(target=self._await_ready, args=(ready,), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
         if not ready.wait(START_TIMEOUT) or not self.issuer:
-            self.stop()
-            raise RuntimeError("the test OpenID provider did not start:\n" + "".join(self._stderr))
+            code = self._process.poll()
+            why = f"hung for {START_TIMEOUT:.0f}s" if code is None else f"exited ({code})"
+            self.stop()  # after which _stderr holds all it wrote
+            raise RuntimeError(
+                f"the test OpenID provider (node {PACKAGE / 'provider.js'}) {why} before"
+                " printing READY; its stderr:\n" + "".join(self._stderr)
+            )
         return self
 
     def _await_ready(self, ready: threading.Event) -> None:
@@ -92,9 +114,22 @@ class OidcProvider(Started):
             self._stderr.append(line)
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            self._process.wait(timeout=30)
+        """SIGTERM, then SIGKILL if it lingers: the provider is down once this returns."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for reader in self._readers:  # at the end of its pipe now that the process is gone
+            reader.join(timeout=5)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
     @property
     def settings_entry(self) -> dict[str, str]:

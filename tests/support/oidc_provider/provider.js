@@ -2,30 +2,53 @@
 // oidc-provider, configured here, started by tests/support/oidc_provider.py.
 //
 // Environment: PORT (0: a free one), CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS (comma-
-// separated). Prints one line "READY <issuer>" once it listens.
+// separated). Prints one line "READY <issuer>" once it listens. A client registered for
+// client_secret_basic may also use client_secret_post (oidc-provider takes the two alike).
+//
+// Plain http on 127.0.0.1 needs nothing relaxed in oidc-provider 9: an http issuer is
+// accepted, a "web" client may register http redirect URIs for the code flow (only the
+// implicit flow insists on https), and its cookies are Secure only when the request came
+// over TLS. `proxy` stays off (X-Forwarded-* are not trusted), devInteractions is off (the
+// interaction below replaces its login form).
 //
 // No login form: an interaction signs in "the current account" and grants the scopes at
 // once, so a client that follows redirects goes from /auth straight back to its redirect
-// URI with ?code&state. What the tests control, with POST /__control (JSON, any subset):
+// URI with ?code&state. (A browser still signed in there as another account first gets
+// oidc-provider's self-submitting "end the session" form.) The ID token carries sub and
+// the protocol claims; email, email_verified and name are the userinfo endpoint's, as
+// oidc-provider does for the code flow by default (conformIdTokenClaims).
+//
+// What the tests control, with POST /__control (JSON, any subset; answers 204):
 //   account: {sub, email, email_verified, name}   who the next sign-ins are
 //   decoy_jwks: true                               /jwks publishes another key (same kid)
 //                                                  than the one that signs ID tokens
 //   clock_offset_seconds: -7200                    the token endpoint's clock runs that far
 //                                                  off: its ID tokens come out expired
-// POST /__control/reset restores the defaults. POST /reg registers another client.
+// POST /__control/reset restores the defaults (Alice: alice-sub, alice@example.com,
+// verified). POST /reg registers another client.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import { generateKeyPair, exportJWK } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const DEFAULT_ACCOUNT = {
   sub: 'alice-sub',
   email: 'alice@example.com',
   email_verified: true,
-  name: 'Alice Example',
+  name: 'Alice',
 };
 
 const state = { account: { ...DEFAULT_ACCOUNT }, decoyJwks: false, clockOffsetSeconds: 0 };
+
+// The token endpoint's clock: Date.now (what oidc-provider reads, helpers/epoch_time.js)
+// is patched once, and adds the offset only inside a /token request's own async context,
+// so overlapping requests never see each other's clock nor restore the wrong one. Only
+// /token: the whole process's clock off by hours would also expire the interaction
+// cookies the moment they are set, and the sign-in would never reach the ID token.
+const skew = new AsyncLocalStorage();
+const realNow = Date.now;
+Date.now = () => realNow() + (skew.getStore() ?? 0);
 
 async function signingKey(kid) {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -53,6 +76,20 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 const key = await signingKey('test-key');
 const decoy = publicPart(await signingKey('test-key'));
 
+// The default prompts, plus: a browser whose session there is another account than the
+// current one signs in again, so set_account() holds for a browser that keeps cookies.
+function loginPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('login').checks.add(new interactionPolicy.Check(
+    'another_account',
+    'the current account is another one',
+    (ctx) => (ctx.oidc.session.accountId && ctx.oidc.session.accountId !== state.account.sub
+      ? interactionPolicy.Check.REQUEST_PROMPT
+      : interactionPolicy.Check.NO_NEED_TO_PROMPT),
+  ));
+  return policy;
+}
+
 const provider = new Provider(issuer, {
   clients: [
     {
@@ -74,7 +111,7 @@ const provider = new Provider(issuer, {
   // Dynamic client registration (RFC 7591), open: a test whose redirect URI is known only
   // once its server has a port registers a client of its own.
   features: { devInteractions: { enabled: false }, registration: { enabled: true } },
-  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  interactions: { policy: loginPolicy(), url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
   async findAccount(ctx, id) {
     const account = state.account;
@@ -87,8 +124,7 @@ const provider = new Provider(issuer, {
   },
   cookies: { keys: ['neodyme-test-provider-cookie-key'] },
 });
-// A provider on plain http on loopback: oidc-provider would otherwise refuse nothing here,
-// but say so once per request in development.
+// A 500 of the provider's own, to stderr (which OidcProvider keeps for its error report).
 provider.on('server_error', (ctx, error) => console.error('server_error', error));
 
 provider.use(async (ctx, next) => {
@@ -98,13 +134,7 @@ provider.use(async (ctx, next) => {
     return;
   }
   if (ctx.path === '/token' && state.clockOffsetSeconds) {
-    const realNow = Date.now;
-    Date.now = () => realNow() + state.clockOffsetSeconds * 1000;
-    try {
-      await next();
-    } finally {
-      Date.now = realNow;
-    }
+    await skew.run(state.clockOffsetSeconds * 1000, next);
     return;
   }
   await next();
@@ -115,9 +145,8 @@ const callback = provider.callback();
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
   const accountId = state.account.sub;
-  const grant = details.grantId
-    ? await provider.Grant.find(details.grantId)
-    : new provider.Grant({ accountId, clientId: details.params.client_id });
+  // A new grant each time: an earlier one may be another account's.
+  const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
   grant.addOIDCScope('openid email profile');
   const grantId = await grant.save();
   await provider.interactionFinished(
